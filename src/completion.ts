@@ -1,0 +1,143 @@
+import type { BaseLanguageModel } from "@langchain/core/language_models/base";
+import type { BasePromptTemplate } from "@langchain/core/prompts";
+import type { Runnable, RunnableConfig } from "@langchain/core/runnables";
+import { AsyncIteratorCallbackHandler } from "./async-iterator-handler.js";
+import { type CompletionChainInput, createCompletionChain } from "./chain.js";
+import { CompletionError } from "./errors.js";
+import { withHandler } from "./finish-tracker.js";
+import { resolveModel, secretsOf } from "./models.js";
+import { type CompletionOptions, type ParsedCompletionOptions, parseCompletionOptions } from "./options.js";
+import { loadPromptTemplate, parsePromptTemplate } from "./prompts.js";
+import { toCompletionError } from "./upstream-errors.js";
+
+interface Prepared {
+  chain: Runnable<CompletionChainInput, string>;
+  template: BasePromptTemplate;
+  model: BaseLanguageModel;
+}
+
+/** Everything that can fail before the model is called: model lookup, template lookup and parse. */
+async function prepare(options: ParsedCompletionOptions): Promise<Prepared> {
+  const model = await resolveModel(
+    options.model,
+    { temperature: options.temperature, maxTokens: options.maxTokens },
+    { models: options.models },
+  );
+  const template =
+    options.prompt === undefined
+      ? await loadPromptTemplate(options.promptName, { promptsDir: options.promptsDir })
+      : typeof options.prompt === "string"
+        ? parsePromptTemplate(options.prompt)
+        : options.prompt;
+  const chain = createCompletionChain({ model, prompt: template, echo: options.echo });
+  return { chain, template, model };
+}
+
+function runConfig(options: ParsedCompletionOptions, signal: AbortSignal | undefined): RunnableConfig {
+  const config: RunnableConfig = { signal };
+  if (options.callbacks !== undefined) config.callbacks = options.callbacks;
+  if (options.tags !== undefined) config.tags = options.tags;
+  if (options.metadata !== undefined) config.metadata = options.metadata;
+  if (options.runName !== undefined) config.runName = options.runName;
+  return config;
+}
+
+async function completeWhole(options: ParsedCompletionOptions): Promise<string> {
+  let secrets: string[] = [];
+  try {
+    options.signal?.throwIfAborted();
+    const { chain, model } = await prepare(options);
+    secrets = secretsOf(model);
+    return await chain.invoke({ input: options.query }, runConfig(options, options.signal));
+  } catch (error) {
+    throw toCompletionError(error, { signal: options.signal, secrets });
+  }
+}
+
+/**
+ * The streaming path, as the original: the chain runs in the background with an
+ * {@link AsyncIteratorCallbackHandler} attached, and the caller reads the handler's tokens. Leaving
+ * the loop early — `break`, `return()`, a thrown error — or aborting `signal` aborts the run's signal,
+ * which cancels the upstream fetch at once (LangChain's own `.stream()` would only notice at the
+ * next token).
+ */
+async function* completeStream(options: ParsedCompletionOptions): AsyncGenerator<string, void, undefined> {
+  const controller = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+  let secrets: string[] = [];
+  let run: Promise<void> | undefined;
+  try {
+    options.signal?.throwIfAborted();
+    const { chain, template, model } = await prepare(options);
+    secrets = secretsOf(model);
+    if (options.echo) {
+      const rendered = await template.format({ input: options.query });
+      if (rendered !== "") yield rendered;
+    }
+    const handler = new AsyncIteratorCallbackHandler();
+    let failure: { error: unknown } | undefined;
+    run = chain
+      .invoke({ input: options.query }, withHandler(runConfig(options, signal), handler))
+      .then(
+        () => handler.close(),
+        (error: unknown) => {
+          failure = { error };
+          handler.close(error);
+        },
+      );
+    yield* handler.aiter();
+    // The handler ends at the model's end; the chain may still fail after it (a stream without a
+    // finish reason), so wait for the run before reporting success.
+    await run;
+    if (failure) throw failure.error;
+  } catch (error) {
+    throw toCompletionError(error, { signal: options.signal, secrets });
+  } finally {
+    controller.abort();
+  }
+}
+
+/**
+ * Turns one query into a completion: named prompt template → model → tokens (`stream: true`) or one
+ * string. Options are validated before any network traffic.
+ *
+ * @param options - see {@link CompletionOptions}; `query` is required
+ * @returns `stream: true` → an `AsyncIterable<string>` of non-empty tokens, readable once;
+ * otherwise a `Promise<string>` of the whole answer (the concatenation the stream would yield)
+ * @throws CompletionError `invalid_options` — synchronously for `stream: true`, as a rejection
+ * otherwise; every later failure is a `CompletionError` thrown by the iterator or the promise
+ * @example
+ * ```ts
+ * for await (const token of completion({ query: "恼羞成怒", stream: true })) {
+ *   process.stdout.write(token);
+ * }
+ * const whole = await completion({ query: "恼羞成怒", temperature: 0.2 });
+ * ```
+ */
+export function completion(options: CompletionOptions & { stream: true }): AsyncIterable<string>;
+export function completion(options: CompletionOptions & { stream?: false | undefined }): Promise<string>;
+export function completion(options: CompletionOptions): AsyncIterable<string> | Promise<string>;
+export function completion(options: CompletionOptions): AsyncIterable<string> | Promise<string> {
+  const streaming = typeof options === "object" && options !== null && options.stream === true;
+  let parsed: ParsedCompletionOptions;
+  try {
+    parsed = parseCompletionOptions(options);
+  } catch (error) {
+    if (streaming) throw error;
+    return Promise.reject(error);
+  }
+  if (!parsed.stream) return completeWhole(parsed);
+  let started = false;
+  return {
+    [Symbol.asyncIterator]() {
+      if (started) {
+        throw new CompletionError(
+          "invalid_options",
+          "A completion stream can be iterated only once; call completion() again for a new one",
+        );
+      }
+      started = true;
+      return completeStream(parsed);
+    },
+  };
+}

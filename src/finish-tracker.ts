@@ -1,0 +1,39 @@
+import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
+import type { Callbacks } from "@langchain/core/callbacks/manager";
+import type { LLMResult } from "@langchain/core/outputs";
+import type { RunnableConfig } from "@langchain/core/runnables";
+
+/**
+ * Records the `finish_reason` a model reported at the end of its run. openai-node ends a stream
+ * quietly when the connection closes cleanly before `[DONE]` (openai v6 `core/streaming`), so the
+ * finish reason is the only sign that the answer is whole.
+ */
+export class FinishTracker extends BaseCallbackHandler {
+  name = "CompletionChainFinishTracker";
+  /** `undefined` until the model ends; then its finish reason, or `null` when it reported none. */
+  finishReason: string | null | undefined = undefined;
+
+  constructor() {
+    super({ _awaitHandler: true });
+  }
+
+  override handleLLMEnd(output: LLMResult): void {
+    const generation = output.generations[0]?.[0] as
+      | { generationInfo?: Record<string, unknown>; message?: { response_metadata?: Record<string, unknown> } }
+      | undefined;
+    // `finishReason` from LangChain's OpenAI (completions), `finish_reason` from ChatOpenAI.
+    const reason =
+      generation?.generationInfo?.finishReason ??
+      generation?.generationInfo?.finish_reason ??
+      generation?.message?.response_metadata?.finish_reason;
+    this.finishReason = typeof reason === "string" && reason !== "" ? reason : null;
+  }
+}
+
+/** `config` with one more callback handler, whatever shape its `callbacks` has. */
+export function withHandler(config: RunnableConfig, handler: BaseCallbackHandler): RunnableConfig {
+  const callbacks: Callbacks | undefined = config.callbacks;
+  if (callbacks === undefined) return { ...config, callbacks: [handler] };
+  if (Array.isArray(callbacks)) return { ...config, callbacks: [...callbacks, handler] };
+  return { ...config, callbacks: callbacks.copy([handler]) };
+}

@@ -1,0 +1,153 @@
+import type { Callbacks } from "@langchain/core/callbacks/manager";
+import type { BaseLanguageModel } from "@langchain/core/language_models/base";
+import type { BasePromptTemplate } from "@langchain/core/prompts";
+import { z } from "zod";
+import { CompletionError } from "./errors.js";
+import { isLanguageModel, type ModelRegistry } from "./models.js";
+import { PROMPT_NAME_PATTERN } from "./prompts.js";
+
+/** Options of `completion()`. Names are the Python original's, in camelCase. */
+export interface CompletionOptions {
+  /** The user's input, substituted for `{input}` in the template — literally, never re-parsed. */
+  query: string;
+  /**
+   * `true` → an `AsyncIterable<string>` of tokens; otherwise a `Promise<string>` of the whole answer.
+   * @defaultValue `false`
+   */
+  stream?: boolean;
+  /** Output begins with the rendered prompt, for every kind of model. @defaultValue `false` */
+  echo?: boolean;
+  /**
+   * A configured model name, a `provider:model` string for `initChatModel` (needs the optional
+   * peer `langchain`), or any LangChain model instance (used as given: its own temperature and
+   * token limit apply).
+   * @defaultValue the first configured model
+   */
+  model?: string | BaseLanguageModel;
+  /** Sampling temperature, 0 ≤ t ≤ 1. @defaultValue `0.7` */
+  temperature?: number;
+  /** Token limit; `null` or `<= 0` → not sent, so the endpoint uses the model's maximum. @defaultValue `1024` */
+  maxTokens?: number | null;
+  /** A template of category `completion`. @defaultValue `"default"` (`{input}`) */
+  promptName?: string;
+  /** Template text (f-string) or a `PromptTemplate` to use instead of a named one. */
+  prompt?: string | BasePromptTemplate;
+  /** A directory laid out like the bundled `prompts/`, overlaying it. */
+  promptsDir?: string;
+  /** Model name → endpoint; the first entry is the default model. */
+  models?: ModelRegistry;
+  /** Aborts the upstream request at once. */
+  signal?: AbortSignal;
+  /** LangChain callbacks, passed to the chain run (tracing, logging). */
+  callbacks?: Callbacks;
+  /** LangChain run tags. */
+  tags?: string[];
+  /** LangChain run metadata. */
+  metadata?: Record<string, unknown>;
+  /** LangChain run name. @defaultValue `"CompletionChain"` */
+  runName?: string;
+}
+
+/** {@link CompletionOptions} after validation, defaults applied. */
+export interface ParsedCompletionOptions
+  extends Omit<CompletionOptions, "stream" | "echo" | "temperature" | "maxTokens" | "promptName"> {
+  stream: boolean;
+  echo: boolean;
+  temperature: number;
+  /** `undefined` → not sent. */
+  maxTokens: number | undefined;
+  promptName: string;
+}
+
+const isPromptTemplate = (value: unknown): value is BasePromptTemplate =>
+  typeof value === "object" &&
+  value !== null &&
+  typeof (value as BasePromptTemplate).format === "function" &&
+  Array.isArray((value as BasePromptTemplate).inputVariables);
+
+const modelConfig = z.strictObject({
+  kind: z.enum(["completion", "chat"]).optional(),
+  model: z.string().min(1).optional(),
+  baseURL: z.url().optional(),
+  apiKey: z.string().optional(),
+  maxRetries: z.number().int().min(0).optional(),
+  timeout: z.number().positive().optional(),
+  modelKwargs: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** The registry's schema, shared with the config-file loader. */
+export const modelRegistrySchema = z.record(z.string().min(1), modelConfig);
+
+const schema = z.strictObject({
+  query: z.string({ error: "is required and must be a string" }),
+  stream: z.boolean({ error: "must be a boolean" }).default(false),
+  echo: z.boolean({ error: "must be a boolean" }).default(false),
+  model: z
+    .union([z.string().min(1), z.custom<BaseLanguageModel>(isLanguageModel)], {
+      error: "must be a model name or a LangChain model instance",
+    })
+    .optional(),
+  temperature: z
+    .number({ error: "must be a number" })
+    .min(0, { error: "must be between 0 and 1" })
+    .max(1, { error: "must be between 0 and 1" })
+    .default(0.7),
+  maxTokens: z.number({ error: "must be an integer or null" }).int({ error: "must be an integer" }).nullable().default(1024),
+  promptName: z
+    .string({ error: "must be a string" })
+    .regex(PROMPT_NAME_PATTERN, { error: "must be a plain name matching [A-Za-z0-9_-]+" })
+    .default("default"),
+  prompt: z
+    .union([z.string(), z.custom<BasePromptTemplate>(isPromptTemplate)], {
+      error: "must be template text or a PromptTemplate",
+    })
+    .optional(),
+  promptsDir: z.string().min(1).optional(),
+  models: modelRegistrySchema.optional(),
+  signal: z.custom<AbortSignal>((value) => value instanceof AbortSignal, { error: "must be an AbortSignal" }).optional(),
+  callbacks: z.custom<Callbacks>((value) => typeof value === "object" && value !== null).optional(),
+  tags: z.array(z.string()).optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+  runName: z.string().optional(),
+});
+
+function describe(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === "number" || typeof value === "boolean" || value === null) return String(value);
+  if (value === undefined) return "nothing";
+  return Array.isArray(value) ? "an array" : `a ${typeof value}`;
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let current = input;
+  for (const key of path) current = (current as Record<PropertyKey, unknown> | undefined)?.[key];
+  return current;
+}
+
+/**
+ * Validates `completion()` options and applies the defaults.
+ *
+ * @throws CompletionError `invalid_options`, naming the field: "`temperature` must be between 0 and
+ * 1, got 1.5"
+ */
+export function parseCompletionOptions(input: unknown): ParsedCompletionOptions {
+  const result = schema.safeParse(input);
+  if (!result.success) {
+    const issues = result.error.issues;
+    const first = issues[0];
+    const path = first?.path ?? [];
+    const field = path.length > 0 ? path.join(".") : "options";
+    const message =
+      first?.code === "unrecognized_keys"
+        ? `unknown option ${(first.keys as string[]).map((key) => `\`${key}\``).join(", ")}`
+        : `\`${field}\` ${first?.message ?? "is invalid"}, got ${describe(valueAt(input, path))}`;
+    throw new CompletionError("invalid_options", message, {
+      issues: issues.map((issue) => ({ path: issue.path, message: issue.message, code: issue.code })),
+    });
+  }
+  const { maxTokens, ...rest } = result.data;
+  return {
+    ...(rest as Omit<ParsedCompletionOptions, "maxTokens">),
+    maxTokens: maxTokens === null || maxTokens <= 0 ? undefined : maxTokens,
+  };
+}

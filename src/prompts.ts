@@ -1,0 +1,171 @@
+import { readdir, readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { PromptTemplate } from "@langchain/core/prompts";
+import { CompletionError } from "./errors.js";
+
+/** Where the package's own templates live: `<package>/prompts/`, next to `dist/` and `src/`. */
+export const bundledPromptsDir: string = fileURLToPath(new URL("../prompts/", import.meta.url));
+
+/** A template name or category: a plain word, never a path. */
+export const PROMPT_NAME_PATTERN: RegExp = /^[A-Za-z0-9_-]+$/;
+
+const EXTENSIONS = [
+  [".txt", "f-string"],
+  [".mustache", "mustache"],
+] as const;
+
+/** Options of {@link loadPromptTemplate} and {@link listPromptTemplates}. */
+export interface PromptLookupOptions {
+  /**
+   * Template category (a sub-folder of the prompts directory).
+   * @defaultValue `"completion"`
+   */
+  category?: string;
+  /** A directory laid out like the bundled `prompts/`; its templates win over the bundled ones. */
+  promptsDir?: string;
+}
+
+interface CacheEntry {
+  mtimeMs: number;
+  size: number;
+  template: PromptTemplate;
+}
+
+// Keyed by file path. A stat per lookup keeps the original's "edits are picked up on the next call"
+// behaviour (Chatchat re-read its prompt config on every request) without re-reading the file.
+const cache = new Map<string, CacheEntry>();
+
+function checkWord(value: string, field: string): void {
+  if (!PROMPT_NAME_PATTERN.test(value)) {
+    throw new CompletionError(
+      "invalid_options",
+      `\`${field}\` must be a plain name matching [A-Za-z0-9_-]+, got ${JSON.stringify(value)}`,
+      { issues: [{ path: [field], message: "must match [A-Za-z0-9_-]+" }] },
+    );
+  }
+}
+
+function directories(options: PromptLookupOptions): string[] {
+  const category = options.category ?? "completion";
+  checkWord(category, "category");
+  const dirs = [join(bundledPromptsDir, category)];
+  if (options.promptsDir !== undefined) dirs.unshift(join(options.promptsDir, category));
+  return dirs;
+}
+
+async function statFile(path: string): Promise<{ mtimeMs: number; size: number } | undefined> {
+  try {
+    const info = await stat(path);
+    return info.isFile() ? info : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Builds a `PromptTemplate` from template text, failing with `invalid_prompt` when it does not parse
+ * or needs a variable other than `input`.
+ *
+ * @param text - the template, e.g. `"Q: {input}\nA:"`
+ * @param templateFormat - `"f-string"` (Python's `str.format` syntax, as in the original) or `"mustache"`
+ * @param source - where the text came from, for the error message
+ * @defaultValue templateFormat `"f-string"`
+ * @example
+ * ```ts
+ * const prompt = parsePromptTemplate("Translate to French: {input}");
+ * ```
+ */
+export function parsePromptTemplate(
+  text: string,
+  templateFormat: "f-string" | "mustache" = "f-string",
+  source = "the prompt",
+): PromptTemplate {
+  let template: PromptTemplate;
+  try {
+    template = PromptTemplate.fromTemplate(text, { templateFormat });
+  } catch (error) {
+    throw new CompletionError(
+      "invalid_prompt",
+      `${source} is not a valid ${templateFormat} template: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  const extra = template.inputVariables.filter((name) => name !== "input");
+  if (extra.length > 0) {
+    throw new CompletionError(
+      "invalid_prompt",
+      `${source} uses ${extra.map((name) => `{${name}}`).join(", ")}; a completion template may only use {input}`,
+    );
+  }
+  return template;
+}
+
+/**
+ * Loads the template `name` of a category: `<dir>/<category>/<name>.txt` (f-string) or
+ * `<name>.mustache`, looking in `promptsDir` first, then in the bundled `prompts/`. Files are cached
+ * and re-read when they change on disk.
+ *
+ * @param name - a plain word (`[A-Za-z0-9_-]+`); anything else fails with `invalid_options`
+ * @param options - `category` (default `"completion"`) and `promptsDir`
+ * @throws CompletionError `unknown_prompt` (listing the available names), `invalid_prompt`, `invalid_options`
+ * @example
+ * ```ts
+ * const prompt = await loadPromptTemplate("default"); // "{input}"
+ * ```
+ */
+export async function loadPromptTemplate(
+  name: string,
+  options: PromptLookupOptions = {},
+): Promise<PromptTemplate> {
+  checkWord(name, "promptName");
+  for (const dir of directories(options)) {
+    for (const [extension, format] of EXTENSIONS) {
+      const path = join(dir, name + extension);
+      const info = await statFile(path);
+      if (info === undefined) continue;
+      const cached = cache.get(path);
+      if (cached && cached.mtimeMs === info.mtimeMs && cached.size === info.size) return cached.template;
+      const template = parsePromptTemplate(await readFile(path, "utf8"), format, `The template ${path}`);
+      cache.set(path, { mtimeMs: info.mtimeMs, size: info.size, template });
+      return template;
+    }
+  }
+  const available = await listPromptTemplates(options);
+  throw new CompletionError(
+    "unknown_prompt",
+    `No prompt template named ${JSON.stringify(name)} in category "${options.category ?? "completion"}"; available: ${
+      available.length > 0 ? available.join(", ") : "(none)"
+    }`,
+  );
+}
+
+/**
+ * Lists the template names of a category, bundled and overlaid, sorted.
+ *
+ * @param options - `category` (default `"completion"`) and `promptsDir`
+ * @example
+ * ```ts
+ * await listPromptTemplates({ promptsDir: "./my-prompts" }); // ["default", "translate"]
+ * ```
+ */
+export async function listPromptTemplates(options: PromptLookupOptions = {}): Promise<string[]> {
+  const names = new Set<string>();
+  for (const dir of directories(options)) {
+    let entries: string[];
+    try {
+      entries = await readdir(dir);
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      for (const [extension] of EXTENSIONS) {
+        if (entry.endsWith(extension)) {
+          const name = entry.slice(0, -extension.length);
+          if (PROMPT_NAME_PATTERN.test(name)) names.add(name);
+        }
+      }
+    }
+  }
+  return [...names].sort();
+}
