@@ -122,7 +122,8 @@ export class AsyncIteratorCallbackHandler extends BaseCallbackHandler {
    * (`break`) closes the handler; stopping the run that feeds it is the owner's job (abort its signal).
    */
   aiter(): AsyncIterableIterator<string> {
-    if (this.iterating) throw new Error("AsyncIteratorCallbackHandler.aiter() may be called only once");
+    if (this.iterating)
+      throw new Error("AsyncIteratorCallbackHandler.aiter() may be called only once");
     this.iterating = true;
     const iterator: AsyncIterableIterator<string> = {
       next: () => this.next(),

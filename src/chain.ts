@@ -1,7 +1,12 @@
 import type { BaseLanguageModel } from "@langchain/core/language_models/base";
 import type { BasePromptValueInterface } from "@langchain/core/prompt_values";
 import type { BasePromptTemplate } from "@langchain/core/prompts";
-import { type Runnable, type RunnableConfig, RunnableLambda, RunnableSequence } from "@langchain/core/runnables";
+import {
+  type Runnable,
+  type RunnableConfig,
+  RunnableLambda,
+  RunnableSequence,
+} from "@langchain/core/runnables";
 import { CompletionError } from "./errors.js";
 import { FinishTracker, withHandler } from "./finish-tracker.js";
 import { reportsFinishReason, secretsOf } from "./models.js";
@@ -76,32 +81,48 @@ export function createCompletionChain(
 ): Runnable<CompletionChainInput, string> {
   const { model, echo = false } = options;
   if (model === undefined || model === null) {
-    throw new CompletionError("invalid_options", "`model` is required: pass a LangChain model instance", {
-      issues: [{ path: ["model"], message: "Required" }],
-    });
+    throw new CompletionError(
+      "invalid_options",
+      "`model` is required: pass a LangChain model instance",
+      {
+        issues: [{ path: ["model"], message: "Required" }],
+      },
+    );
   }
   const requireFinish = options.requireFinishReason ?? reportsFinishReason(model);
   const secrets = secretsOf(model);
 
   const fixed =
     typeof options.prompt === "string" ? parsePromptTemplate(options.prompt) : options.prompt;
-  const promptStep = RunnableLambda.from(async (input: CompletionChainInput, config?: RunnableConfig) => {
-    if (typeof input?.input !== "string") {
-      throw new CompletionError("invalid_options", "the chain's input must be { input: string }", {
-        issues: [{ path: ["input"], message: "Expected string" }],
-      });
-    }
-    const template =
-      fixed ??
-      (await loadPromptTemplate(options.promptName ?? "default", { promptsDir: options.promptsDir }));
-    try {
-      return (await template.invoke(input, config)) as BasePromptValueInterface;
-    } catch (error) {
-      throw new CompletionError("invalid_prompt", `The prompt could not be rendered: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
-  }).withConfig({ runName: "CompletionPrompt" });
+  const promptStep = RunnableLambda.from(
+    async (input: CompletionChainInput, config?: RunnableConfig) => {
+      if (typeof input?.input !== "string") {
+        throw new CompletionError(
+          "invalid_options",
+          "the chain's input must be { input: string }",
+          {
+            issues: [{ path: ["input"], message: "Expected string" }],
+          },
+        );
+      }
+      const template =
+        fixed ??
+        (await loadPromptTemplate(options.promptName ?? "default", {
+          promptsDir: options.promptsDir,
+        }));
+      try {
+        return (await template.invoke(input, config)) as BasePromptValueInterface;
+      } catch (error) {
+        throw new CompletionError(
+          "invalid_prompt",
+          `The prompt could not be rendered: ${(error as Error).message}`,
+          {
+            cause: error,
+          },
+        );
+      }
+    },
+  ).withConfig({ runName: "CompletionPrompt" });
 
   const modelStep = RunnableLambda.from(async function* (
     promptValue: BasePromptValueInterface,

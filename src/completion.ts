@@ -6,7 +6,11 @@ import { type CompletionChainInput, createCompletionChain } from "./chain.js";
 import { CompletionError } from "./errors.js";
 import { withHandler } from "./finish-tracker.js";
 import { resolveModel, secretsOf } from "./models.js";
-import { type CompletionOptions, type ParsedCompletionOptions, parseCompletionOptions } from "./options.js";
+import {
+  type CompletionOptions,
+  type ParsedCompletionOptions,
+  parseCompletionOptions,
+} from "./options.js";
 import { loadPromptTemplate, parsePromptTemplate } from "./prompts.js";
 import { toCompletionError } from "./upstream-errors.js";
 
@@ -33,7 +37,10 @@ async function prepare(options: ParsedCompletionOptions): Promise<Prepared> {
   return { chain, template, model };
 }
 
-function runConfig(options: ParsedCompletionOptions, signal: AbortSignal | undefined): RunnableConfig {
+function runConfig(
+  options: ParsedCompletionOptions,
+  signal: AbortSignal | undefined,
+): RunnableConfig {
   const config: RunnableConfig = { signal };
   if (options.callbacks !== undefined) config.callbacks = options.callbacks;
   if (options.tags !== undefined) config.tags = options.tags;
@@ -61,9 +68,13 @@ async function completeWhole(options: ParsedCompletionOptions): Promise<string> 
  * which cancels the upstream fetch at once (LangChain's own `.stream()` would only notice at the
  * next token).
  */
-async function* completeStream(options: ParsedCompletionOptions): AsyncGenerator<string, void, undefined> {
+async function* completeStream(
+  options: ParsedCompletionOptions,
+): AsyncGenerator<string, void, undefined> {
   const controller = new AbortController();
-  const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+  const signal = options.signal
+    ? AbortSignal.any([options.signal, controller.signal])
+    : controller.signal;
   let secrets: string[] = [];
   let run: Promise<void> | undefined;
   try {
@@ -115,7 +126,9 @@ async function* completeStream(options: ParsedCompletionOptions): AsyncGenerator
  * ```
  */
 export function completion(options: CompletionOptions & { stream: true }): AsyncIterable<string>;
-export function completion(options: CompletionOptions & { stream?: false | undefined }): Promise<string>;
+export function completion(
+  options: CompletionOptions & { stream?: false | undefined },
+): Promise<string>;
 export function completion(options: CompletionOptions): AsyncIterable<string> | Promise<string>;
 export function completion(options: CompletionOptions): AsyncIterable<string> | Promise<string> {
   const streaming = typeof options === "object" && options !== null && options.stream === true;

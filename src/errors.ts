@@ -98,5 +98,9 @@ export class CompletionError extends Error {
  * ```
  */
 export function isCompletionError(value: unknown): value is CompletionError {
-  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[marker] === true;
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    (value as Record<symbol, unknown>)[marker] === true
+  );
 }

@@ -19,7 +19,10 @@ export class FinishTracker extends BaseCallbackHandler {
 
   override handleLLMEnd(output: LLMResult): void {
     const generation = output.generations[0]?.[0] as
-      | { generationInfo?: Record<string, unknown>; message?: { response_metadata?: Record<string, unknown> } }
+      | {
+          generationInfo?: Record<string, unknown>;
+          message?: { response_metadata?: Record<string, unknown> };
+        }
       | undefined;
     // `finishReason` from LangChain's OpenAI (completions), `finish_reason` from ChatOpenAI.
     const reason =

@@ -2,9 +2,19 @@ export { AsyncIteratorCallbackHandler } from "./async-iterator-handler.js";
 export type { CompletionChainInput, CompletionChainOptions } from "./chain.js";
 export { createCompletionChain } from "./chain.js";
 export { completion } from "./completion.js";
-export type { CompletionErrorCode, CompletionErrorIssue, CompletionErrorOptions } from "./errors.js";
+export type {
+  CompletionErrorCode,
+  CompletionErrorIssue,
+  CompletionErrorOptions,
+} from "./errors.js";
 export { CompletionError, isCompletionError } from "./errors.js";
-export type { ModelConfig, ModelKind, ModelLookupOptions, ModelRegistry, ModelSettings } from "./models.js";
+export type {
+  ModelConfig,
+  ModelKind,
+  ModelLookupOptions,
+  ModelRegistry,
+  ModelSettings,
+} from "./models.js";
 export { buildRegisteredModel, defaultKind, defaultModelName, resolveModel } from "./models.js";
 export type { CompletionOptions } from "./options.js";
 export type { PromptLookupOptions } from "./prompts.js";

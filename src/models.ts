@@ -176,7 +176,10 @@ export async function resolveModel(
   return buildRegisteredModel(name, settings, options);
 }
 
-async function initProviderModel(name: string, settings: ModelSettings): Promise<BaseLanguageModel> {
+async function initProviderModel(
+  name: string,
+  settings: ModelSettings,
+): Promise<BaseLanguageModel> {
   let universal: typeof import("langchain/chat_models/universal");
   try {
     // Loaded on demand: `langchain` is an optional peer, and heavy; users who never pass

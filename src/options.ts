@@ -92,7 +92,11 @@ const schema = z.strictObject({
     .min(0, { error: "must be between 0 and 1" })
     .max(1, { error: "must be between 0 and 1" })
     .default(0.7),
-  maxTokens: z.number({ error: "must be an integer or null" }).int({ error: "must be an integer" }).nullable().default(1024),
+  maxTokens: z
+    .number({ error: "must be an integer or null" })
+    .int({ error: "must be an integer" })
+    .nullable()
+    .default(1024),
   promptName: z
     .string({ error: "must be a string" })
     .regex(PROMPT_NAME_PATTERN, { error: "must be a plain name matching [A-Za-z0-9_-]+" })
@@ -104,7 +108,11 @@ const schema = z.strictObject({
     .optional(),
   promptsDir: z.string().min(1).optional(),
   models: modelRegistrySchema.optional(),
-  signal: z.custom<AbortSignal>((value) => value instanceof AbortSignal, { error: "must be an AbortSignal" }).optional(),
+  signal: z
+    .custom<AbortSignal>((value) => value instanceof AbortSignal, {
+      error: "must be an AbortSignal",
+    })
+    .optional(),
   callbacks: z.custom<Callbacks>((value) => typeof value === "object" && value !== null).optional(),
   tags: z.array(z.string()).optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
@@ -112,8 +120,10 @@ const schema = z.strictObject({
 });
 
 function describe(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  if (typeof value === "number" || typeof value === "boolean" || value === null) return String(value);
+  if (typeof value === "string")
+    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === "number" || typeof value === "boolean" || value === null)
+    return String(value);
   if (value === undefined) return "nothing";
   return Array.isArray(value) ? "an array" : `a ${typeof value}`;
 }
@@ -142,7 +152,11 @@ export function parseCompletionOptions(input: unknown): ParsedCompletionOptions 
         ? `unknown option ${(first.keys as string[]).map((key) => `\`${key}\``).join(", ")}`
         : `\`${field}\` ${first?.message ?? "is invalid"}, got ${describe(valueAt(input, path))}`;
     throw new CompletionError("invalid_options", message, {
-      issues: issues.map((issue) => ({ path: issue.path, message: issue.message, code: issue.code })),
+      issues: issues.map((issue) => ({
+        path: issue.path,
+        message: issue.message,
+        code: issue.code,
+      })),
     });
   }
   const { maxTokens, ...rest } = result.data;

@@ -125,8 +125,13 @@ export async function loadPromptTemplate(
       const info = await statFile(path);
       if (info === undefined) continue;
       const cached = cache.get(path);
-      if (cached && cached.mtimeMs === info.mtimeMs && cached.size === info.size) return cached.template;
-      const template = parsePromptTemplate(await readFile(path, "utf8"), format, `The template ${path}`);
+      if (cached && cached.mtimeMs === info.mtimeMs && cached.size === info.size)
+        return cached.template;
+      const template = parsePromptTemplate(
+        await readFile(path, "utf8"),
+        format,
+        `The template ${path}`,
+      );
       cache.set(path, { mtimeMs: info.mtimeMs, size: info.size, template });
       return template;
     }

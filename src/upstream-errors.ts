@@ -30,7 +30,9 @@ function chainOf(error: unknown): unknown[] {
 }
 
 function field(value: unknown, key: string): unknown {
-  return typeof value === "object" && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+  return typeof value === "object" && value !== null
+    ? (value as Record<string, unknown>)[key]
+    : undefined;
 }
 
 /** Replaces every secret in `text` by `***`. */
@@ -60,10 +62,14 @@ export function toCompletionError(error: unknown, context: ErrorContext = {}): C
 
   const status = field(error, "status");
   if (typeof status === "number") {
-    return new CompletionError("upstream_error", `The model endpoint answered HTTP ${status}: ${message}`, {
-      cause: error,
-      status,
-    });
+    return new CompletionError(
+      "upstream_error",
+      `The model endpoint answered HTTP ${status}: ${message}`,
+      {
+        cause: error,
+        status,
+      },
+    );
   }
   const name = field(error, "name");
   const ctor = (error as { constructor?: { name?: string } } | null)?.constructor?.name;
@@ -78,14 +84,22 @@ export function toCompletionError(error: unknown, context: ErrorContext = {}): C
     name === "TimeoutError" ||
     links.some((link) => NETWORK_CODES.has(String(field(link, "code"))))
   ) {
-    return new CompletionError("upstream_unavailable", `The model endpoint could not be reached: ${message}`, {
-      cause: error,
-    });
+    return new CompletionError(
+      "upstream_unavailable",
+      `The model endpoint could not be reached: ${message}`,
+      {
+        cause: error,
+      },
+    );
   }
   if (error instanceof SyntaxError) {
-    return new CompletionError("upstream_malformed", `The model endpoint sent malformed data: ${message}`, {
-      cause: error,
-    });
+    return new CompletionError(
+      "upstream_malformed",
+      `The model endpoint sent malformed data: ${message}`,
+      {
+        cause: error,
+      },
+    );
   }
   if (
     links.some(
