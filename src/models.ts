@@ -143,9 +143,10 @@ export function buildRegisteredModel(
     timeout: entry.timeout,
     modelKwargs: entry.modelKwargs,
     configuration: baseURL ? { baseURL } : {},
-    // We always call `.stream()`; `streaming: true` would make ChatOpenAI's `invoke()` download a
-    // tokenizer from the internet to estimate usage (@langchain/openai 1.5, `_generate`).
-    streaming: false,
+    // `streaming` is left unset: the chain always calls `.stream()`. `streaming: true` would make
+    // ChatOpenAI's `invoke()` download a tokenizer from the internet to estimate usage, and
+    // `streaming: false` sets `disableStreaming`, turning `.stream()` into one non-streamed call
+    // (@langchain/openai 1.5, chat_models/base).
   };
   const kind = entry.kind ?? defaultKind(entry.model ?? name);
   return kind === "chat" ? new ChatOpenAI(fields) : new OpenAI(fields);
