@@ -67,6 +67,27 @@ export function faultAt(script: TestingScript, written: number, total: number): 
 }
 
 /**
+ * Waits the scripted delay before token `index`; no timer at all for a zero delay. The timer is
+ * cleared when `signal` aborts, so a client that goes away leaves nothing pending.
+ *
+ * @param script - the merged script
+ * @param index - 0-based index of the token about to be sent
+ * @param signal - the request's signal
+ * @example
+ * ```ts
+ * await delayBefore({ delayMs: (i) => i * 10 }, 3, signal); // 30 ms
+ * ```
+ */
+export async function delayBefore(
+  script: TestingScript,
+  index: number,
+  signal: AbortSignal,
+): Promise<void> {
+  const ms = typeof script.delayMs === "function" ? script.delayMs(index) : script.delayMs;
+  if (ms !== undefined && ms > 0) await sleep(ms, undefined, { signal });
+}
+
+/**
  * Writes a whole streamed answer in the OpenAI wire format: (for chat) a role chunk, one chunk per
  * token, a chunk with the `finish_reason`, an optional usage chunk with `choices: []`, then
  * `data: [DONE]` — minus whatever the script leaves out or breaks. Rejects with the abort reason
@@ -120,7 +141,7 @@ export async function writeStream(res: ServerResponse, generation: Generation): 
     }
     const token = tokens[written];
     if (token === undefined) break;
-    if (script.delayMs) await sleep(script.delayMs, undefined, { signal });
+    await delayBefore(script, written, signal);
     await send(chunk(generation, generation.kind === "chat" ? { content: token } : token, null));
     generation.onToken();
   }

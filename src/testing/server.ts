@@ -1,0 +1,304 @@
+/**
+ * A loopback OpenAI-compatible server (completions and chat, streaming and not) with scripted
+ * tokens, delays and faults, for tests and offline demos.
+ *
+ * @packageDocumentation
+ */
+
+import { createServer } from "node:http";
+import type { Socket } from "node:net";
+import { handleRequest, type RequestContext, sendError } from "./routes.js";
+
+/**
+ * What the server answers to one completion request. Every field is optional; the fault fields only
+ * apply to streamed answers unless said otherwise. A fault threshold past the last token fires
+ * right after the last token; when several are due at once, `dropAfterTokens` wins over
+ * `malformedAfterTokens`, which wins over `errorChunkAfterTokens`.
+ *
+ * @example
+ * ```ts
+ * const script: TestingScript = { tokens: ["Hel", "lo"], delayMs: 20, dropAfterTokens: 1 };
+ * ```
+ */
+export interface TestingScript {
+  /**
+   * Tokens to answer with. A function receives the recorded request.
+   *
+   * @defaultValue the prompt echoed back word by word — the completions `prompt` (or its first
+   * element) or the content of the last chat message — each token a word with its leading
+   * whitespace, so that `"hello big world"` gives `["hello", " big", " world"]` and the tokens
+   * concatenate to the prompt exactly
+   */
+  tokens?: string[] | ((request: RecordedRequest) => string[]);
+  /**
+   * Delay before each token, in milliseconds; a non-streamed answer waits for all of them. A
+   * function gets the 0-based index of the token about to be sent, e.g. `(i) => (i === 0 ? 0 : 5000)`
+   * for a first token at once and then a stall.
+   *
+   * @defaultValue `0`
+   */
+  delayMs?: number | ((index: number) => number);
+  /**
+   * Answer with this HTTP status and an OpenAI-style error body
+   * `{"error":{"message","type","code"}}` instead of a completion. Note that the `openai` client
+   * retries 408, 409, 429 and 5xx answers unless it is built with `maxRetries: 0`.
+   *
+   * @defaultValue `undefined` (answer normally)
+   */
+  status?: number;
+  /**
+   * Close the connection after this many tokens: no finish chunk, no `[DONE]`, no end of the chunked
+   * body. Applies to non-streamed answers too (the connection closes before any response).
+   *
+   * @defaultValue `undefined`
+   */
+  dropAfterTokens?: number;
+  /**
+   * After this many tokens send `data: {not json`, then end the response.
+   *
+   * @defaultValue `undefined`
+   */
+  malformedAfterTokens?: number;
+  /**
+   * After this many tokens send `data: {"error":{"message":"…","type":"server_error"}}`, then end
+   * the response.
+   *
+   * @defaultValue `undefined`
+   */
+  errorChunkAfterTokens?: number;
+  /**
+   * Never report a `finish_reason`: the stream has no final chunk, a non-streamed answer has
+   * `finish_reason: null`.
+   *
+   * @defaultValue `false`
+   */
+  omitFinishReason?: boolean;
+  /**
+   * Leave out `data: [DONE]`.
+   *
+   * @defaultValue `false`
+   */
+  omitDone?: boolean;
+  /**
+   * Write every SSE event in pieces of at most this many bytes, with a short pause between them, so
+   * that multibyte UTF-8 characters are split across network chunks.
+   *
+   * @defaultValue `undefined` (one write per event)
+   */
+  byteChunkSize?: number;
+  /**
+   * `finish_reason` of the final chunk or of the answer.
+   *
+   * @defaultValue `"stop"`
+   */
+  finishReason?: string;
+}
+
+/**
+ * Options of {@link startOpenAICompatibleServer}: a default script plus server settings.
+ *
+ * @example
+ * ```ts
+ * const options: TestingServerOptions = {
+ *   apiKey: "test-key",
+ *   script: (request) => (request.path.endsWith("/chat/completions") ? { status: 429 } : {}),
+ * };
+ * ```
+ */
+export interface TestingServerOptions extends TestingScript {
+  /**
+   * Per-request script, merged over the options (fields left `undefined` keep the option's value).
+   *
+   * @defaultValue `undefined`
+   */
+  script?: (request: RecordedRequest) => TestingScript;
+  /**
+   * Require `Authorization: Bearer <apiKey>`; other requests get a 401 with an OpenAI-style error
+   * body that never repeats the key presented.
+   *
+   * @defaultValue `undefined` (no authentication)
+   */
+  apiKey?: string;
+  /**
+   * Port to listen on; the host is always 127.0.0.1.
+   *
+   * @defaultValue `0` (any free port)
+   */
+  port?: number;
+}
+
+/**
+ * One request as the server received it, whatever its route or outcome.
+ *
+ * @example
+ * ```ts
+ * expect(server.requests[0]).toMatchObject({ path: "/v1/completions", body: { stream: true } });
+ * ```
+ */
+export interface RecordedRequest {
+  method: string;
+  /** Path without the query string, e.g. `/v1/chat/completions`. */
+  path: string;
+  /** As received: lower-case names, `authorization` included. */
+  headers: Record<string, string | string[] | undefined>;
+  /** The parsed JSON body; `undefined` when there was none or it was not JSON. */
+  body: unknown;
+}
+
+/**
+ * A running server; see {@link startOpenAICompatibleServer}.
+ *
+ * @example
+ * ```ts
+ * controller.abort();
+ * await server.waitForConnections(0);
+ * expect(server.tokensSent()).toBe(1);
+ * ```
+ */
+export interface TestingServer {
+  /** Base URL ending in `/v1`, e.g. `http://127.0.0.1:40123/v1` — an OpenAI client's `baseURL`. */
+  url: string;
+  port: number;
+  /** Requests received so far, in order. */
+  requests: RecordedRequest[];
+  /**
+   * Number of TCP connections currently open that have carried at least one request (including
+   * idle keep-alive ones). A connection that never sent a request is not counted, though `close()`
+   * still destroys it: Node's fetch (undici) opens such a connection right after aborting a
+   * streamed response and keeps it for seconds or, in newer versions, indefinitely
+   * (nodejs/undici#5845), which would otherwise hide whether the abort closed the socket.
+   */
+  openConnections(): number;
+  /**
+   * Resolves once at most `n` connections are open (at once if that is already so), e.g. to assert
+   * that an abort really closed the socket. Sets no timer: bound it with the test's timeout.
+   *
+   * @param n - connections that may stay open
+   * @defaultValue `n`: `0`
+   */
+  waitForConnections(n?: number): Promise<void>;
+  /**
+   * Token chunks written so far across all requests (for a non-streamed answer: tokens generated).
+   * Stops growing once a client has gone away, so a test can assert that generation stopped.
+   */
+  tokensSent(): number;
+  /** Destroys all open sockets, stops every pending timer and closes the server. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts an OpenAI-compatible server on 127.0.0.1 serving `POST /v1/completions`,
+ * `POST /v1/chat/completions` (streamed when the body says `stream: true`) and `GET /v1/models`.
+ * By default it echoes the prompt back word by word; the options script tokens, delays and faults.
+ *
+ * @param options - default script, per-request `script`, `apiKey`, `port`
+ * @returns the running server; call `close()` when done
+ * @example
+ * ```ts
+ * import OpenAI from "openai";
+ * import { startOpenAICompatibleServer } from "completion-chain/testing";
+ *
+ * const server = await startOpenAICompatibleServer({ tokens: ["Hi", " there"], delayMs: 10 });
+ * const client = new OpenAI({ baseURL: server.url, apiKey: "unused" });
+ * const stream = await client.chat.completions.create({
+ *   model: "testing-model",
+ *   messages: [{ role: "user", content: "hello" }],
+ *   stream: true,
+ * });
+ * for await (const chunk of stream) process.stdout.write(chunk.choices[0]?.delta.content ?? "");
+ * await server.close();
+ * ```
+ */
+export async function startOpenAICompatibleServer(
+  options: TestingServerOptions = {},
+): Promise<TestingServer> {
+  const requests: RecordedRequest[] = [];
+  const sockets = new Set<Socket>();
+  // Connections that have carried a request; see `openConnections` for why the others don't count.
+  const serving = new Set<Socket>();
+  const inFlight = new Set<AbortController>();
+  const waiters: { n: number; resolve: () => void }[] = [];
+  let tokens = 0;
+  let answers = 0;
+
+  const settleWaiters = () => {
+    for (const waiter of [...waiters]) {
+      if (serving.size > waiter.n) continue;
+      waiters.splice(waiters.indexOf(waiter), 1);
+      waiter.resolve();
+    }
+  };
+
+  const waitForConnections = (n = 0) =>
+    new Promise<void>((resolve) => {
+      waiters.push({ n, resolve });
+      settleWaiters();
+    });
+
+  const server = createServer((req, res) => {
+    serving.add(req.socket);
+    const controller = new AbortController();
+    inFlight.add(controller);
+    // 'close' comes after a finished response too; aborting then is a no-op. Before that it means
+    // the client went away, and the abort stops every pending timer of this request at once.
+    res.on("close", () => {
+      controller.abort();
+      inFlight.delete(controller);
+    });
+    const context: RequestContext = {
+      options,
+      requests,
+      signal: controller.signal,
+      nextId: () => ++answers,
+      onToken: () => {
+        tokens++;
+      },
+    };
+    handleRequest(req, res, context).catch((error: unknown) => {
+      // Client gone or server closing: nothing left to answer.
+      if (controller.signal.aborted || req.socket.destroyed) return;
+      // Anything else (a throwing `script` or `tokens` function) must neither hang nor go unseen.
+      if (res.headersSent) res.destroy();
+      else sendError(res, 500, `The testing server's script failed: ${String(error)}`, null);
+    });
+  });
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.on("close", () => {
+      sockets.delete(socket);
+      serving.delete(socket);
+      settleWaiters();
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address !== null ? address.port : 0;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    port,
+    requests,
+    openConnections: () => serving.size,
+    waitForConnections,
+    tokensSent: () => tokens,
+    close: () => {
+      closing ??= (async () => {
+        for (const controller of inFlight) controller.abort();
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        for (const socket of sockets) socket.destroy();
+        // server.close() may call back before every socket's own 'close' has run; wait for both so
+        // that openConnections() is 0 once close() resolves.
+        await Promise.all([closed, waitForConnections(0)]);
+      })();
+      return closing;
+    },
+  };
+}

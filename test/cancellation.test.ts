@@ -1,0 +1,117 @@
+import { describe, expect, test } from "vitest";
+import { completion, isCompletionError } from "../src/index.js";
+import { failure, registry, sleep, upstream } from "./helpers/fixtures.js";
+
+// The upstream sends its first token at once, then waits this long before each next one. Every
+// assertion compares with it: the socket must close long before the next token would have come.
+const GAP_MS = 5_000;
+const slow = {
+  tokens: ["first", " second", " third"],
+  delayMs: (index: number) => (index === 0 ? 0 : GAP_MS),
+};
+
+function timers(): number {
+  return process.getActiveResourcesInfo().filter((kind) => kind === "Timeout").length;
+}
+
+describe.each([["test-completion"], ["test-chat"]])("cancelling a stream on %s", (model) => {
+  test("breaking out of the loop closes the upstream socket long before the next token", async () => {
+    const server = await upstream(slow);
+    const before = timers();
+    let brokeAt = Number.NaN;
+    for await (const token of completion({
+      query: "q",
+      stream: true,
+      model,
+      models: registry(server),
+    })) {
+      expect(token).toBe("first");
+      brokeAt = performance.now();
+      // `break` runs the generator's `finally`, which aborts the request at once.
+      break;
+    }
+    await server.waitForConnections(0);
+    expect(performance.now() - brokeAt).toBeLessThan(GAP_MS / 5);
+    expect(server.tokensSent()).toBe(1);
+    await sleep(20);
+    expect(timers()).toBeLessThanOrEqual(before);
+  });
+
+  test("calling the iterator's return() closes the upstream socket long before the next token", async () => {
+    const server = await upstream(slow);
+    const iterator = completion({ query: "q", stream: true, model, models: registry(server) })[
+      Symbol.asyncIterator
+    ]();
+    expect(await iterator.next()).toEqual({ value: "first", done: false });
+    const start = performance.now();
+    expect(await iterator.return?.()).toEqual({ value: undefined, done: true });
+    await server.waitForConnections(0);
+    expect(performance.now() - start).toBeLessThan(GAP_MS / 5);
+    expect(server.tokensSent()).toBe(1);
+    expect(await iterator.next()).toEqual({ value: undefined, done: true });
+  });
+
+  test("aborting the signal mid-stream closes the socket at once and throws aborted", async () => {
+    const server = await upstream(slow);
+    const controller = new AbortController();
+    const start = { at: 0 };
+    const { error, tokens } = await failure(async (received) => {
+      for await (const token of completion({
+        query: "q",
+        stream: true,
+        model,
+        models: registry(server),
+        signal: controller.signal,
+      })) {
+        received.push(token);
+        start.at = performance.now();
+        setTimeout(() => controller.abort(new Error("user stop")), 10);
+      }
+    });
+    expect(tokens).toEqual(["first"]);
+    expect(error.code).toBe("aborted");
+    expect(performance.now() - start.at).toBeLessThan(GAP_MS / 5);
+    await server.waitForConnections(0);
+    expect(server.tokensSent()).toBe(1);
+  });
+
+  test("aborting the signal of stream: false rejects at once with aborted and closes the socket", async () => {
+    const server = await upstream(slow);
+    const controller = new AbortController();
+    const pending = completion({
+      query: "q",
+      model,
+      models: registry(server),
+      signal: controller.signal,
+    });
+    while (server.tokensSent() < 1) await sleep(5);
+    const start = performance.now();
+    controller.abort();
+    const { error } = await failure(() => pending);
+    expect(error.code).toBe("aborted");
+    await server.waitForConnections(0);
+    expect(performance.now() - start).toBeLessThan(GAP_MS / 5);
+  });
+
+  test("aborting before the first token, while the request is in flight, closes the socket", async () => {
+    const server = await upstream({ tokens: ["late"], delayMs: GAP_MS });
+    const controller = new AbortController();
+    const iterator = completion({
+      query: "q",
+      stream: true,
+      model,
+      models: registry(server),
+      signal: controller.signal,
+    })[Symbol.asyncIterator]();
+    const first = iterator.next();
+    while (server.requests.length < 1) await sleep(5);
+    controller.abort();
+    const outcome = await first.then(
+      () => "resolved",
+      (error: unknown) => (isCompletionError(error) ? error.code : String(error)),
+    );
+    expect(outcome).toBe("aborted");
+    await server.waitForConnections(0);
+    expect(server.tokensSent()).toBe(0);
+  });
+});
