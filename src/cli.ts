@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { completion } from "./completion.js";
 import { CompletionError, isCompletionError } from "./errors.js";
 import type { ModelRegistry } from "./models.js";
-import { modelRegistrySchema } from "./options.js";
+import { modelRegistrySchema, parseCompletionOptions } from "./options.js";
 import { startOpenAICompatibleServer, type TestingServer } from "./testing/index.js";
 
 const HELP = `Usage: completion-chain "<query>" [options]
@@ -103,6 +103,31 @@ async function main(argv: string[]): Promise<void> {
     fail(`--kind must be "completion" or "chat", got "${kind}"`, 2);
   }
 
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  const options = {
+    query: positionals[0] as string,
+    echo: values.echo ?? false,
+    model: values.model,
+    temperature: numberFlag(values.temperature, "--temperature"),
+    maxTokens: numberFlag(values["max-tokens"], "--max-tokens"),
+    promptName: values.prompt,
+    prompt: values.template?.replaceAll("\\n", "\n"),
+    promptsDir: values["prompts-dir"],
+    models: undefined as ModelRegistry | undefined,
+    signal: controller.signal,
+  };
+  for (const key of Object.keys(options) as (keyof typeof options)[]) {
+    if (options[key] === undefined) delete options[key];
+  }
+  // Validate before starting anything, so a bad flag never spins up the demo model.
+  try {
+    parseCompletionOptions({ ...options, stream: values.stream ?? false });
+  } catch (error) {
+    fail(isCompletionError(error) ? `${error.message} (${error.code})` : String(error), 2);
+  }
   let models: ModelRegistry | undefined = values.config
     ? await loadRegistry(values.config)
     : undefined;
@@ -133,25 +158,7 @@ async function main(argv: string[]): Promise<void> {
     };
   }
 
-  const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
-  const options = {
-    query: positionals[0] as string,
-    echo: values.echo ?? false,
-    model: values.model,
-    temperature: numberFlag(values.temperature, "--temperature"),
-    maxTokens: numberFlag(values["max-tokens"], "--max-tokens"),
-    promptName: values.prompt,
-    prompt: values.template?.replaceAll("\\n", "\n"),
-    promptsDir: values["prompts-dir"],
-    models,
-    signal: controller.signal,
-  };
-  for (const key of Object.keys(options) as (keyof typeof options)[]) {
-    if (options[key] === undefined) delete options[key];
-  }
+  if (models !== undefined) options.models = models;
   try {
     if (values.stream) {
       for await (const token of completion({ ...options, stream: true }))

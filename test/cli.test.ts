@@ -1,0 +1,106 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { describe, expect, test } from "vitest";
+import { upstream } from "./helpers/fixtures.js";
+
+const CLI = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
+
+interface Run {
+  child: ChildProcess;
+  stdout: string[];
+  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
+}
+
+function cli(args: string[], env: Record<string, string | undefined> = {}): Run {
+  const clean = {
+    ...process.env,
+    OPENAI_BASE_URL: undefined,
+    OPENAI_API_KEY: undefined,
+    OPENAI_MODEL: undefined,
+    ...env,
+  };
+  for (const key of Object.keys(clean)) if (clean[key] === undefined) delete clean[key];
+  const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], {
+    env: clean,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const stdout: string[] = [];
+  let stderr = "";
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => stdout.push(chunk));
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
+    stderr += chunk;
+  });
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    child.on("close", (code) => resolve({ code, stdout: stdout.join(""), stderr }));
+  });
+  return { child, stdout, done };
+}
+
+describe("the completion-chain CLI", () => {
+  test("with no endpoint configured it streams from the offline demo model and says so on stderr", async () => {
+    const { code, stdout, stderr } = await cli(["恼羞成怒 means 'angry from shame'", "--stream"])
+      .done;
+    expect(code).toBe(0);
+    expect(stdout).toBe("恼羞成怒 means 'angry from shame'\n");
+    expect(stderr).toContain("offline demo model");
+    expect(stderr).toContain("--base-url");
+  });
+
+  test("--base-url sends the query to that endpoint and prints the tokens and a newline", async () => {
+    const server = await upstream({ tokens: ["Hello", " 世界"] });
+    const run = cli([
+      "hi",
+      "--stream",
+      "--base-url",
+      server.url,
+      "--model",
+      "m",
+      "--kind",
+      "chat",
+      "--max-tokens",
+      "0",
+    ]);
+    const { code, stdout } = await run.done;
+    expect(code).toBe(0);
+    expect(stdout).toBe("Hello 世界\n");
+    expect(server.requests[0]?.path).toBe("/v1/chat/completions");
+    expect(server.requests[0]?.body).not.toHaveProperty("max_tokens");
+  });
+
+  test("a bad flag value exits 2 with one line naming it", async () => {
+    const { code, stderr, stdout } = await cli(["hi", "--temperature", "1.5"]).done;
+    expect(code).toBe(2);
+    expect(stdout).toBe("");
+    expect(stderr.trim().split("\n")).toEqual([
+      "completion-chain: `temperature` must be between 0 and 1, got 1.5 (invalid_options)",
+    ]);
+  });
+
+  test("an upstream failure exits 1 with one clear line and no API key", async () => {
+    const server = await upstream({ status: 500 });
+    const { code, stderr } = await cli(["hi", "--base-url", server.url, "--model", "m"], {
+      OPENAI_API_KEY: "sk-cli-SECRET-KEY-0000",
+    }).done;
+    expect(code).toBe(1);
+    expect(stderr.trim().split("\n")).toHaveLength(1);
+    expect(stderr).toContain("HTTP 500");
+    expect(stderr).not.toContain("sk-cli-SECRET-KEY-0000");
+  });
+
+  test("Ctrl-C aborts the upstream request at once and exits 130", async () => {
+    const server = await upstream({
+      tokens: ["first", " never"],
+      delayMs: (index) => (index === 0 ? 0 : 5_000),
+    });
+    const run = cli(["hi", "--stream", "--base-url", server.url, "--model", "m"]);
+    while (!run.stdout.join("").includes("first"))
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    const start = performance.now();
+    run.child.kill("SIGINT");
+    await server.waitForConnections(0);
+    expect(performance.now() - start).toBeLessThan(1_000);
+    const { code } = await run.done;
+    expect(code).toBe(130);
+    expect(server.tokensSent()).toBe(1);
+  });
+});
