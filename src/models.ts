@@ -132,8 +132,16 @@ export function buildRegisteredModel(
     );
   }
   const env = options.env ?? process.env;
-  const baseURL = entry.baseURL ?? env.OPENAI_BASE_URL ?? undefined;
-  const apiKey = entry.apiKey ?? env.OPENAI_API_KEY ?? (baseURL ? "EMPTY" : undefined);
+  // Empty variables count as unset (`OPENAI_API_KEY= cmd` is a common way to clear one).
+  const baseURL = entry.baseURL || env.OPENAI_BASE_URL || undefined;
+  const apiKey = entry.apiKey || env.OPENAI_API_KEY || (baseURL ? "EMPTY" : undefined);
+  if (baseURL === undefined && apiKey === undefined) {
+    throw new CompletionError(
+      "invalid_options",
+      `The model ${JSON.stringify(name)} has neither a baseURL nor an apiKey: set one in its entry, or OPENAI_BASE_URL / OPENAI_API_KEY`,
+      { issues: [{ path: ["models", name], message: "needs baseURL or apiKey" }] },
+    );
+  }
   const fields = {
     model: entry.model ?? name,
     temperature: settings.temperature,
@@ -149,7 +157,19 @@ export function buildRegisteredModel(
     // (@langchain/openai 1.5, chat_models/base).
   };
   const kind = entry.kind ?? defaultKind(entry.model ?? name);
-  return kind === "chat" ? new ChatOpenAI(fields) : new OpenAI(fields);
+  try {
+    return kind === "chat" ? new ChatOpenAI(fields) : new OpenAI(fields);
+  } catch (error) {
+    // e.g. LangChain's OpenAI refuses chat-only names ("gpt-4o") on the completions endpoint.
+    throw new CompletionError(
+      "invalid_options",
+      `The model ${JSON.stringify(name)}: ${(error as Error).message}`,
+      {
+        cause: error,
+        issues: [{ path: ["models", name, "kind"], message: (error as Error).message }],
+      },
+    );
+  }
 }
 
 /**

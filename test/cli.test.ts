@@ -12,7 +12,7 @@ interface Run {
 }
 
 function cli(args: string[], env: Record<string, string | undefined> = {}): Run {
-  const clean = {
+  const clean: Record<string, string | undefined> = {
     ...process.env,
     OPENAI_BASE_URL: undefined,
     OPENAI_API_KEY: undefined,
