@@ -49,15 +49,29 @@ function runConfig(
   return config;
 }
 
+/**
+ * A signal for one run that follows the caller's. The run never listens on the caller's signal
+ * itself: openai-node v6 adds a `once` abort listener to the signal it is given and never removes
+ * it (`fetchWithTimeout` in client.js), which would pile up on a long-lived signal.
+ */
+function runSignal(caller: AbortSignal | undefined): { signal: AbortSignal; abort(): void } {
+  const controller = new AbortController();
+  const signal = caller ? AbortSignal.any([caller, controller.signal]) : controller.signal;
+  return { signal, abort: () => controller.abort() };
+}
+
 async function completeWhole(options: ParsedCompletionOptions): Promise<string> {
+  const run = runSignal(options.signal);
   let secrets: string[] = [];
   try {
     options.signal?.throwIfAborted();
     const { chain, model } = await prepare(options);
     secrets = secretsOf(model);
-    return await chain.invoke({ input: options.query }, runConfig(options, options.signal));
+    return await chain.invoke({ input: options.query }, runConfig(options, run.signal));
   } catch (error) {
     throw toCompletionError(error, { signal: options.signal, secrets });
+  } finally {
+    run.abort();
   }
 }
 
@@ -71,10 +85,7 @@ async function completeWhole(options: ParsedCompletionOptions): Promise<string> 
 async function* completeStream(
   options: ParsedCompletionOptions,
 ): AsyncGenerator<string, void, undefined> {
-  const controller = new AbortController();
-  const signal = options.signal
-    ? AbortSignal.any([options.signal, controller.signal])
-    : controller.signal;
+  const controller = runSignal(options.signal);
   let secrets: string[] = [];
   let run: Promise<void> | undefined;
   try {
@@ -88,7 +99,7 @@ async function* completeStream(
     const handler = new AsyncIteratorCallbackHandler();
     let failure: { error: unknown } | undefined;
     run = chain
-      .invoke({ input: options.query }, withHandler(runConfig(options, signal), handler))
+      .invoke({ input: options.query }, withHandler(runConfig(options, controller.signal), handler))
       .then(
         () => handler.close(),
         (error: unknown) => {

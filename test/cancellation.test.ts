@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { describe, expect, test } from "vitest";
 import { completion, isCompletionError } from "../src/index.js";
 import { failure, registry, sleep, upstream } from "./helpers/fixtures.js";
@@ -113,5 +114,18 @@ describe.each([["test-completion"], ["test-chat"]])("cancelling a stream on %s",
     expect(outcome).toBe("aborted");
     await server.waitForConnections(0);
     expect(server.tokensSent()).toBe(0);
+  });
+
+  test("a finished or abandoned run leaves no listener on the caller's signal", async () => {
+    const server = await upstream({ tokens: ["a", "b", "c"] });
+    const controller = new AbortController();
+    const options = { query: "q", model, models: registry(server), signal: controller.signal };
+    await completion(options);
+    for await (const _ of completion({ ...options, stream: true })) {
+      // read to the end
+    }
+    for await (const _ of completion({ ...options, stream: true })) break;
+    await server.waitForConnections(0);
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
   });
 });

@@ -1,4 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 import { upstream } from "./helpers/fixtures.js";
@@ -102,5 +105,26 @@ describe("the completion-chain CLI", () => {
     const { code } = await run.done;
     expect(code).toBe(130);
     expect(server.tokensSent()).toBe(1);
+  });
+
+  test("--config reads a JSON model registry, and a bad one exits 2 naming the field", async () => {
+    const server = await upstream({ tokens: ["from", " config"] });
+    const dir = await mkdtemp(join(tmpdir(), "completion-chain-cli-"));
+    try {
+      const good = join(dir, "models.json");
+      await writeFile(
+        good,
+        JSON.stringify({ models: { local: { kind: "chat", baseURL: server.url, apiKey: "k" } } }),
+      );
+      const ok = await cli(["hi", "--config", good]).done;
+      expect(ok).toMatchObject({ code: 0, stdout: "from config\n" });
+      const bad = join(dir, "bad.json");
+      await writeFile(bad, JSON.stringify({ models: { local: { kind: "telepathy" } } }));
+      const failed = await cli(["hi", "--config", bad]).done;
+      expect(failed.code).toBe(2);
+      expect(failed.stderr).toContain("models.local.kind");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
