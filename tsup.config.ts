@@ -2,7 +2,11 @@ import { defineConfig } from "tsup";
 
 export default defineConfig([
   {
-    entry: { index: "src/index.ts", "testing/index": "src/testing/index.ts" },
+    entry: {
+      index: "src/index.ts",
+      "testing/index": "src/testing/index.ts",
+      "http/index": "src/http/index.ts",
+    },
     format: ["esm", "cjs"],
     dts: true,
     sourcemap: true,
@@ -13,7 +17,7 @@ export default defineConfig([
     splitting: false,
   },
   {
-    entry: { cli: "src/cli.ts" },
+    entry: { cli: "src/cli/index.ts" },
     format: ["esm"],
     sourcemap: true,
     target: "node20",

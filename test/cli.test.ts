@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 import { upstream } from "./helpers/fixtures.js";
 
-const CLI = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
+const CLI = fileURLToPath(new URL("../src/cli/index.ts", import.meta.url));
 
 interface Run {
   child: ChildProcess;
@@ -126,5 +126,44 @@ describe("the completion-chain CLI", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  test("serve answers POST /other/completion, logs one line per request, and stops cleanly on SIGTERM", async () => {
+    const server = await upstream({
+      tokens: ["first", " second"],
+      delayMs: (index) => (index === 0 ? 0 : 5_000),
+    });
+    const run = cli(["serve", "--port", "0", "--base-url", server.url, "--model", "m"]);
+    let stderr = "";
+    run.child.stderr?.on("data", (chunk: string) => {
+      stderr += chunk;
+    });
+    while (!/serving POST (\S+)\/other\/completion/.test(stderr))
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    const base = (/serving POST (\S+)\/other\/completion/.exec(stderr) as RegExpExecArray)[1];
+    expect(base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const health = await fetch(`${base}/health`);
+    expect(health.status).toBe(200);
+    const response = await fetch(`${base}/other/completion`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: "hi", stream: true }),
+    });
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe("data: first\r\n\r\n");
+    run.child.kill("SIGTERM");
+    let rest = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      rest += new TextDecoder().decode(value);
+    }
+    expect(rest).toContain("event: error");
+    expect(rest).toContain('"code":"aborted"');
+    const { code } = await run.done;
+    expect(code).toBe(0);
+    await server.waitForConnections(0);
+    expect(stderr).toMatch(/GET \/health 200 \d+ms 0 tokens/);
+    expect(stderr).toMatch(/POST \/other\/completion 200 \d+ms 1 tokens aborted/);
   });
 });
