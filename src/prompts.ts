@@ -1,11 +1,24 @@
+import { existsSync } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PromptTemplate } from "@langchain/core/prompts";
 import { CompletionError } from "./errors.js";
 
-/** Where the package's own templates live: `<package>/prompts/`, next to `dist/` and `src/`. */
-export const bundledPromptsDir: string = fileURLToPath(new URL("../prompts/", import.meta.url));
+let bundled: string | undefined;
+
+/**
+ * Where the package's own templates live: `<package>/prompts/`. This module is bundled into
+ * `dist/index.js` and into `dist/http/index.js` alike, so the folder is one or two levels up.
+ */
+function bundledPromptsDir(): string {
+  bundled ??=
+    ["../prompts/", "../../prompts/"]
+      .map((relative) => fileURLToPath(new URL(relative, import.meta.url)))
+      .find((dir) => existsSync(join(dir, "completion"))) ??
+    fileURLToPath(new URL("../prompts/", import.meta.url));
+  return bundled;
+}
 
 /** A template name or category: a plain word, never a path. */
 export const PROMPT_NAME_PATTERN: RegExp = /^[A-Za-z0-9_-]+$/;
@@ -49,7 +62,7 @@ function checkWord(value: string, field: string): void {
 function directories(options: PromptLookupOptions): string[] {
   const category = options.category ?? "completion";
   checkWord(category, "category");
-  const dirs = [join(bundledPromptsDir, category)];
+  const dirs = [join(bundledPromptsDir(), category)];
   if (options.promptsDir !== undefined) dirs.unshift(join(options.promptsDir, category));
   return dirs;
 }

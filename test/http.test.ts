@@ -208,4 +208,23 @@ describe("POST /other/completion: connections", () => {
     );
     expect(texts).toEqual(queries);
   });
+
+  test("CORS: an allowed origin gets its header and a preflight, another origin gets neither", async () => {
+    const api = await endpoint({
+      models: registry(await upstream({ tokens: ["x"] })),
+      corsOrigins: ["http://app.test"],
+    });
+    const preflight = await fetch(`${api.url}/other/completion`, {
+      method: "OPTIONS",
+      headers: { origin: "http://app.test", "access-control-request-headers": "content-type" },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("http://app.test");
+    const allowed = await post(api, { query: "q" }, { headers: { origin: "http://app.test" } });
+    expect(allowed.headers.get("access-control-allow-origin")).toBe("http://app.test");
+    await allowed.text();
+    const other = await post(api, { query: "q" }, { headers: { origin: "http://evil.test" } });
+    expect(other.headers.get("access-control-allow-origin")).toBeNull();
+    await other.text();
+  });
 });

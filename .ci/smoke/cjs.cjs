@@ -2,6 +2,7 @@
 const assert = require("node:assert/strict");
 const { completion } = require("completion-chain");
 const { startOpenAICompatibleServer } = require("completion-chain/testing");
+const { createCompletionHandler } = require("completion-chain/http");
 
 (async () => {
   const server = await startOpenAICompatibleServer({ tokens: ["a", " b", "\n", "🌍"] });
@@ -14,6 +15,15 @@ const { startOpenAICompatibleServer } = require("completion-chain/testing");
     assert.deepEqual(tokens, ["a", " b", "\n", "🌍"]);
     // The bundled prompts/ must be found from the CommonJS build too.
     assert.equal(await completion({ query: "hi", models, promptName: "default" }), "a b\n🌍");
+    const handler = createCompletionHandler({ models });
+    const response = await handler(
+      new Request("http://local/other/completion", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query: "hi" }),
+      }),
+    );
+    assert.equal(await response.text(), "data: a b\r\ndata: 🌍\r\n\r\n");
     console.log(`cjs ok on node ${process.version}`);
   } finally {
     await server.close();

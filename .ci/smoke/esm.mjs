@@ -1,6 +1,7 @@
 // Imports the packed package as ESM and streams from its own testing server.
 import assert from "node:assert/strict";
 import { completion, isCompletionError } from "completion-chain";
+import { serveCompletion } from "completion-chain/http";
 import { startOpenAICompatibleServer } from "completion-chain/testing";
 
 const server = await startOpenAICompatibleServer({ tokens: ["Hello", ",", " 世界", " 🌍"] });
@@ -14,6 +15,20 @@ try {
     () => assert.fail("expected unknown_prompt"),
     (error) => assert.ok(isCompletionError(error) && error.code === "unknown_prompt"),
   );
+  const api = await serveCompletion({ port: 0, log: false, models });
+  try {
+    const response = await fetch(`${api.url}/other/completion`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: "hi", stream: true }),
+    });
+    assert.equal(
+      await response.text(),
+      "data: Hello\r\n\r\ndata: ,\r\n\r\ndata:  世界\r\n\r\ndata:  🌍\r\n\r\n",
+    );
+  } finally {
+    await api.close();
+  }
   console.log(`esm ok on node ${process.version}`);
 } finally {
   await server.close();

@@ -1,7 +1,8 @@
 import { completion } from "../completion.js";
 import { type CompletionError, isCompletionError } from "../errors.js";
 import type { ModelRegistry } from "../models.js";
-import { encodeEvent, encodeToken, pingComment, type SseFormat } from "./sse.js";
+import { sseBody } from "./sse-body.js";
+import type { SseFormat } from "./sse.js";
 import {
   type CompletionBody,
   parseCompletionBody,
@@ -51,7 +52,6 @@ const SSE_HEADERS = {
   connection: "keep-alive",
   "x-accel-buffering": "no",
 };
-const encoder = new TextEncoder();
 
 /** Where each completion() failure lands in the original's body, for the 422 `loc`. */
 const FIELD_OF: Record<string, string> = {
@@ -88,12 +88,6 @@ function errorResponse(error: CompletionError, cors: Record<string, string>): Re
     JSON.stringify({ detail: { code: error.code, message: error.message } }),
     cors,
   );
-}
-
-function errorFrame(error: unknown): string {
-  const code = isCompletionError(error) ? error.code : "internal";
-  const message = error instanceof Error ? error.message : String(error);
-  return encodeEvent(JSON.stringify({ code, message }), "error");
 }
 
 async function readBody(request: Request, limit: number): Promise<Uint8Array | "too_large"> {
@@ -267,83 +261,4 @@ export function createCompletionHandler(
       },
     );
   };
-}
-
-/**
- * The response body: tokens (or, for `stream: false`, one event with the whole answer) with pings
- * every `pingIntervalMs` from the start of the response, as sse-starlette does. Pull-based, so a
- * slow client slows the upstream read instead of buffering; cancelling it (client gone) returns the
- * iterator, which aborts the upstream request.
- */
-function sseBody(
-  iterator: AsyncIterator<string>,
-  first: Promise<IteratorResult<string>>,
-  streaming: boolean,
-  format: SseFormat,
-  pingIntervalMs: number,
-  started: number,
-  log: (status: number, tokens: number, error?: string) => void,
-): ReadableStream<Uint8Array> {
-  let tokens = 0;
-  let answer = "";
-  let closed = false;
-  let ping: ReturnType<typeof setInterval> | undefined;
-  let pending: Promise<IteratorResult<string>> | undefined = first;
-
-  const stop = (error?: string) => {
-    if (closed) return;
-    closed = true;
-    clearInterval(ping);
-    log(200, tokens, error);
-  };
-  const emit = (controller: ReadableStreamDefaultController<Uint8Array>, text: string) => {
-    controller.enqueue(encoder.encode(text));
-  };
-
-  return new ReadableStream<Uint8Array>(
-    {
-      start(controller) {
-        // The first ping is due pingIntervalMs after the request arrived, the next ones every interval.
-        const firstDelay = Math.max(0, pingIntervalMs - (performance.now() - started));
-        const sendPing = () => {
-          if (!closed) emit(controller, pingComment());
-        };
-        const timeout = setTimeout(() => {
-          sendPing();
-          ping = setInterval(sendPing, pingIntervalMs);
-        }, firstDelay);
-        ping = timeout as unknown as ReturnType<typeof setInterval>;
-      },
-      async pull(controller) {
-        try {
-          for (;;) {
-            const result = await (pending ?? iterator.next());
-            pending = undefined;
-            if (result.done) {
-              if (!streaming) emit(controller, encodeToken(answer, format));
-              stop();
-              controller.close();
-              return;
-            }
-            tokens += 1;
-            if (streaming) {
-              emit(controller, encodeToken(result.value, format));
-              return;
-            }
-            answer += result.value;
-          }
-        } catch (error) {
-          if (closed) return;
-          emit(controller, errorFrame(error));
-          stop(isCompletionError(error) ? error.code : "internal");
-          controller.close();
-        }
-      },
-      async cancel() {
-        stop("client_closed");
-        await iterator.return?.();
-      },
-    },
-    { highWaterMark: 1 },
-  );
 }
