@@ -174,6 +174,27 @@ describe("POST /other/completion: errors", () => {
   });
 });
 
+describe("POST /other/completion: stream false", () => {
+  test("a failure after some tokens, before anything was sent, is still a 502", async () => {
+    const server = await upstream({ tokens: ["one", " two", " three"], dropAfterTokens: 2 });
+    const api = await endpoint({ models: registry(server) });
+    const response = await post(api, { query: "x", stream: false });
+    expect(response.status).toBe(502);
+    expect((await response.json()).detail.code).toBe("upstream_incomplete");
+  });
+
+  test("a slow whole answer gets pings first, then its one event", async () => {
+    const server = await upstream({ tokens: ["slow", " answer"], delayMs: 120 });
+    const api = await endpoint({ models: registry(server), pingIntervalMs: 100 });
+    const response = await post(api, { query: "x", stream: false });
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    expect(text.startsWith(": ping - ")).toBe(true);
+    expect(parseEvents(text).map((event) => event.data)).toEqual(["slow answer"]);
+    expect(text.endsWith("data: slow answer\r\n\r\n")).toBe(true);
+  });
+});
+
 describe("POST /other/completion: connections", () => {
   test("a client that disconnects aborts the upstream request at once", async () => {
     const server = await upstream({

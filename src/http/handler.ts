@@ -1,7 +1,7 @@
 import { completion } from "../completion.js";
 import { type CompletionError, isCompletionError } from "../errors.js";
 import type { ModelRegistry } from "../models.js";
-import { sseBody } from "./sse-body.js";
+import { type StreamHead, sseBody } from "./sse-body.js";
 import type { SseFormat } from "./sse.js";
 import {
   type CompletionBody,
@@ -235,26 +235,32 @@ export function createCompletionHandler(
       throw error;
     }
 
-    // Hold the headers until the first token, the end, a failure, or the first ping is due: a
-    // failure before anything was sent can then still be a proper status (the original sent 200 and
-    // an empty stream).
+    // Hold the headers until there is something to send (the first token; for stream: false the
+    // whole answer), a failure, or the first ping is due. A failure before anything was sent can then
+    // still be a proper status (the original sent 200 and an empty stream).
     let pingTimer: ReturnType<typeof setTimeout> | undefined;
     const firstPing = new Promise<"ping">((resolve) => {
       pingTimer = setTimeout(() => resolve("ping"), pingIntervalMs);
     });
-    // Keep the promise: when the ping wins, its token is still to come and must not be lost.
-    const firstNext = iterator.next();
+    // `pending` is kept across the race: when the ping wins, its token is still to come.
+    const head: StreamHead = { answer: "", tokens: 0, pending: iterator.next() };
     try {
-      await Promise.race([firstNext, firstPing]);
+      for (;;) {
+        const winner = await Promise.race([head.pending, firstPing]);
+        if (winner === "ping" || winner.done || body.stream) break;
+        head.answer += winner.value;
+        head.tokens += 1;
+        head.pending = iterator.next();
+      }
     } catch (error) {
-      clearTimeout(pingTimer);
       const failure = isCompletionError(error) ? error : undefined;
       if (failure) return finish(errorResponse(failure, cors), failure.code);
       throw error;
+    } finally {
+      clearTimeout(pingTimer);
     }
-    clearTimeout(pingTimer);
     return new Response(
-      sseBody(iterator, firstNext, body.stream, format, pingIntervalMs, started, log),
+      sseBody(iterator, head, body.stream, format, pingIntervalMs, started, log),
       {
         status: 200,
         headers: { ...SSE_HEADERS, ...cors },

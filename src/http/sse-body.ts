@@ -10,6 +10,13 @@ export function errorFrame(error: unknown): string {
   return encodeEvent(JSON.stringify({ code, message }), "error");
 }
 
+/** What was read before the headers went out: the answer so far and the next result, pending. */
+export interface StreamHead {
+  answer: string;
+  tokens: number;
+  pending: Promise<IteratorResult<string>>;
+}
+
 /**
  * The response body: tokens (or, for `stream: false`, one event with the whole answer) with pings
  * every `pingIntervalMs` from the start of the response, as sse-starlette does. Pull-based, so a
@@ -18,18 +25,17 @@ export function errorFrame(error: unknown): string {
  */
 export function sseBody(
   iterator: AsyncIterator<string>,
-  first: Promise<IteratorResult<string>>,
+  head: StreamHead,
   streaming: boolean,
   format: SseFormat,
   pingIntervalMs: number,
   started: number,
   log: (status: number, tokens: number, error?: string) => void,
 ): ReadableStream<Uint8Array> {
-  let tokens = 0;
-  let answer = "";
+  let { tokens, answer } = head;
   let closed = false;
   let ping: ReturnType<typeof setInterval> | undefined;
-  let pending: Promise<IteratorResult<string>> | undefined = first;
+  let pending: Promise<IteratorResult<string>> | undefined = head.pending;
 
   const stop = (error?: string) => {
     if (closed) return;
