@@ -1,18 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { registry, upstream } from "./helpers/fixtures.js";
 import { endpoint, rawRequest } from "./helpers/http.js";
-
-/** mulberry32: a small seeded generator, so a failure replays. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded } from "./helpers/random.js";
 
 const KEYS = [
   "query",
@@ -57,7 +46,7 @@ describe("POST /other/completion under fuzzed bodies", () => {
   test("random values, truncated JSON, huge strings and wrong content types never get a 5xx", async () => {
     const server = await upstream({ tokens: ["ok"] });
     const api = await endpoint({ models: registry(server), maxBodyBytes: 64 * 1024 });
-    const next = random(20261125);
+    const next = seeded(20261125);
     const statuses = new Map<number, number>();
     for (let i = 0; i < 400; i += 1) {
       const body: Record<string, unknown> =

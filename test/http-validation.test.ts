@@ -5,6 +5,7 @@ import {
   pythonFloatRepr,
   renderValidationBody,
 } from "../src/http/validation.js";
+import { seeded } from "./helpers/random.js";
 
 // Every expected body below was produced by the Python stack itself (json.loads + pydantic 1.10
 // fields built as FastAPI 0.92 builds them, rendered by JSONResponse's json.dumps settings).
@@ -394,16 +395,7 @@ describe("renderValidationBody", () => {
 });
 
 describe("random bodies", () => {
-  // mulberry32: a tiny seeded generator, so a failure replays.
-  function random(seed: number) {
-    return () => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
-  const next = random(20240607);
+  const next = seeded(20240607);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
   const KEYS = [
     "query",
