@@ -49,6 +49,9 @@ export interface ModelSettings {
   maxTokens: number | undefined;
 }
 
+const MAX_INSTANCES = 256;
+const instances = new Map<string, BaseLanguageModel>();
+
 const CHAT_ONLY = /^(gpt-4|gpt-5|chatgpt|o\d|gpt-3\.5-turbo(?!-instruct))/;
 
 /** The kind a model name defaults to when its entry does not say. */
@@ -157,8 +160,16 @@ export function buildRegisteredModel(
     // (@langchain/openai 1.5, chat_models/base).
   };
   const kind = entry.kind ?? defaultKind(entry.model ?? name);
+  // Built once per distinct configuration, not per request: a ChatOpenAI and its openai client
+  // cost ~0.1 ms to construct, and instances are safe to share between concurrent calls.
+  const key = JSON.stringify([kind, fields]);
+  const cached = instances.get(key);
+  if (cached !== undefined) return cached;
   try {
-    return kind === "chat" ? new ChatOpenAI(fields) : new OpenAI(fields);
+    const model = kind === "chat" ? new ChatOpenAI(fields) : new OpenAI(fields);
+    if (instances.size >= MAX_INSTANCES) instances.delete(instances.keys().next().value as string);
+    instances.set(key, model);
+    return model;
   } catch (error) {
     // e.g. LangChain's OpenAI refuses chat-only names ("gpt-4o") on the completions endpoint.
     throw new CompletionError(

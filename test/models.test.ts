@@ -79,4 +79,17 @@ describe("model registry", () => {
       guard.restore();
     }
   });
+
+  test("the same configuration reuses one model instance; other settings get their own", () => {
+    const models = { m: { kind: "chat" as const, baseURL: "http://127.0.0.1:1/v1" } };
+    const first = buildRegisteredModel("m", settings, { models, env: {} });
+    expect(buildRegisteredModel("m", settings, { models, env: {} })).toBe(first);
+    const colder = buildRegisteredModel(
+      "m",
+      { ...settings, temperature: 0.1 },
+      { models, env: {} },
+    );
+    expect(colder).not.toBe(first);
+    expect((colder as unknown as { temperature: number }).temperature).toBe(0.1);
+  });
 });
