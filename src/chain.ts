@@ -1,12 +1,7 @@
 import type { BaseLanguageModel } from "@langchain/core/language_models/base";
-import type { BasePromptValueInterface } from "@langchain/core/prompt_values";
 import type { BasePromptTemplate } from "@langchain/core/prompts";
-import {
-  type Runnable,
-  type RunnableConfig,
-  RunnableLambda,
-  RunnableSequence,
-} from "@langchain/core/runnables";
+import type { CallbackManagerForChainRun } from "@langchain/core/callbacks/manager";
+import { patchConfig, Runnable, type RunnableConfig } from "@langchain/core/runnables";
 import { CompletionError } from "./errors.js";
 import { FinishTracker, withHandler } from "./finish-tracker.js";
 import { reportsFinishReason, secretsOf } from "./models.js";
@@ -47,23 +42,12 @@ export interface CompletionChainOptions {
   requireFinishReason?: boolean;
 }
 
-function textOf(chunk: unknown): string {
-  if (typeof chunk === "string") return chunk;
-  const content = (chunk as { content?: unknown } | null)?.content;
-  if (typeof content === "string") return content;
-  // Multi-part content (some chat providers): keep the text parts.
-  if (Array.isArray(content)) {
-    return content.map((part) => (typeof part === "string" ? part : (part?.text ?? ""))).join("");
-  }
-  return "";
-}
-
 /**
  * The completion pipeline as a LangChain `Runnable<{ input: string }, string>`: prompt template →
- * model → text. It is LCEL (what `LLMChain` became), so it composes with `.pipe()`, `.batch()`,
- * `.stream()`, `.streamEvents()`, `.withFallbacks()`, and callbacks, tags and tracing reach the
- * prompt and model runs inside it. The model is always called through `.stream()`, so tokens reach
- * `handleLLMNewToken` callbacks whether the chain is invoked or streamed.
+ * model → text — what Python's `LLMChain` was, traced the same way (one chain run around one model
+ * run). It composes with `.pipe()`, `.batch()`, `.stream()`, `.streamEvents()`, `.withFallbacks()`,
+ * and callbacks, tags and tracing reach the model run inside it. The model is always streamed, so
+ * tokens reach `handleLLMNewToken` callbacks whether the chain is invoked or streamed.
  *
  * Errors are {@link CompletionError}s.
  *
@@ -79,67 +63,156 @@ function textOf(chunk: unknown): string {
 export function createCompletionChain(
   options: CompletionChainOptions,
 ): Runnable<CompletionChainInput, string> {
-  const { model, echo = false } = options;
-  if (model === undefined || model === null) {
+  if (options?.model === undefined || options.model === null) {
     throw new CompletionError(
       "invalid_options",
       "`model` is required: pass a LangChain model instance",
-      {
-        issues: [{ path: ["model"], message: "Required" }],
-      },
+      { issues: [{ path: ["model"], message: "Required" }] },
     );
   }
-  const requireFinish = options.requireFinishReason ?? reportsFinishReason(model);
-  const secrets = secretsOf(model);
+  return new CompletionChain(options);
+}
 
-  const fixed =
-    typeof options.prompt === "string" ? parsePromptTemplate(options.prompt) : options.prompt;
-  const promptStep = RunnableLambda.from(
-    async (input: CompletionChainInput, config?: RunnableConfig) => {
-      if (typeof input?.input !== "string") {
-        throw new CompletionError(
-          "invalid_options",
-          "the chain's input must be { input: string }",
-          {
-            issues: [{ path: ["input"], message: "Expected string" }],
-          },
-        );
-      }
-      const template =
-        fixed ??
-        (await loadPromptTemplate(options.promptName ?? "default", {
-          promptsDir: options.promptsDir,
-        }));
-      try {
-        return (await template.invoke(input, config)) as BasePromptValueInterface;
-      } catch (error) {
-        throw new CompletionError(
-          "invalid_prompt",
-          `The prompt could not be rendered: ${(error as Error).message}`,
-          {
-            cause: error,
-          },
-        );
-      }
-    },
-  ).withConfig({ runName: "CompletionPrompt" });
+function textOf(chunk: unknown): string {
+  if (typeof chunk === "string") return chunk;
+  const content = (chunk as { content?: unknown } | null)?.content;
+  if (typeof content === "string") return content;
+  // Multi-part content (some chat providers): keep the text parts.
+  if (Array.isArray(content)) {
+    return content.map((part) => (typeof part === "string" ? part : (part?.text ?? ""))).join("");
+  }
+  return "";
+}
 
-  const modelStep = RunnableLambda.from(async function* (
-    promptValue: BasePromptValueInterface,
-    config?: RunnableConfig,
+function finishReasonOf(chunk: unknown): unknown {
+  return (chunk as { response_metadata?: { finish_reason?: unknown } } | null)?.response_metadata
+    ?.finish_reason;
+}
+
+async function* once<T>(value: T): AsyncGenerator<T> {
+  yield value;
+}
+
+/**
+ * One runnable rather than `RunnableSequence.from([prompt, model, parser])`: every LCEL layer adds a
+ * run (a LangSmith RunTree and a callback-manager configure per run) and, when streaming, a wrapper
+ * that re-enters AsyncLocalStorage for every chunk — together they doubled the CPU per token of the
+ * model's own `.stream()` (measured with bench/). Here the chain is one run, and the model's
+ * `_streamIterator` (what its `.stream()` wraps) is iterated directly, callbacks and all.
+ */
+class CompletionChain extends Runnable<CompletionChainInput, string> {
+  static override lc_name(): string {
+    return "CompletionChain";
+  }
+  override lc_namespace = ["completion_chain"];
+
+  private readonly model: BaseLanguageModel;
+  private readonly fixed: BasePromptTemplate | undefined;
+  private readonly echo: boolean;
+  private readonly requireFinish: boolean;
+  private readonly secrets: string[];
+
+  constructor(private readonly options: CompletionChainOptions) {
+    super();
+    this.model = options.model;
+    this.fixed =
+      typeof options.prompt === "string" ? parsePromptTemplate(options.prompt) : options.prompt;
+    this.echo = options.echo ?? false;
+    this.requireFinish = options.requireFinishReason ?? reportsFinishReason(options.model);
+    this.secrets = secretsOf(options.model);
+  }
+
+  override async invoke(
+    input: CompletionChainInput,
+    options?: Partial<RunnableConfig>,
+  ): Promise<string> {
+    return this._callWithConfig(
+      async (
+        value: CompletionChainInput,
+        config?: Partial<RunnableConfig>,
+        runManager?: CallbackManagerForChainRun,
+      ) => {
+        let text = "";
+        for await (const token of this.tokens(
+          value,
+          patchConfig(config, { callbacks: runManager?.getChild() }),
+        )) {
+          text += token;
+        }
+        return text;
+      },
+      input,
+      options,
+    );
+  }
+
+  override async *_streamIterator(
+    input: CompletionChainInput,
+    options?: Partial<RunnableConfig>,
   ): AsyncGenerator<string> {
+    const tokens = this.tokens.bind(this);
+    yield* this._transformStreamWithConfig(
+      once(input),
+      async function* (
+        inputs: AsyncGenerator<CompletionChainInput>,
+        runManager?: CallbackManagerForChainRun,
+        config?: Partial<RunnableConfig>,
+      ) {
+        for await (const value of inputs) {
+          yield* tokens(value, patchConfig(config, { callbacks: runManager?.getChild() }));
+        }
+      },
+      options,
+    );
+  }
+
+  /** The prompt, then the model's non-empty tokens; `""` alone when there are none. */
+  private async *tokens(
+    input: CompletionChainInput,
+    config: RunnableConfig,
+  ): AsyncGenerator<string> {
+    if (typeof input?.input !== "string") {
+      throw new CompletionError("invalid_options", "the chain's input must be { input: string }", {
+        issues: [{ path: ["input"], message: "Expected string" }],
+      });
+    }
+    const template =
+      this.fixed ??
+      (await loadPromptTemplate(this.options.promptName ?? "default", {
+        promptsDir: this.options.promptsDir,
+      }));
+    let promptValue: Awaited<ReturnType<BasePromptTemplate["formatPromptValue"]>>;
+    try {
+      promptValue = await template.formatPromptValue(input);
+    } catch (error) {
+      throw new CompletionError(
+        "invalid_prompt",
+        `The prompt could not be rendered: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
     let empty = true;
-    if (echo) {
+    if (this.echo) {
       const rendered = promptValue.toString();
       if (rendered !== "") {
         empty = false;
         yield rendered;
       }
     }
-    const tracker = new FinishTracker();
+    // Chat chunks carry their finish reason; an LLM's `_streamIterator` yields bare strings, so
+    // for those the run's end is watched through a callback.
+    const tracker =
+      this.requireFinish && this.model._modelType() !== "base_chat_model"
+        ? new FinishTracker()
+        : undefined;
+    let finishReason: unknown;
     try {
-      const stream = await model.stream(promptValue, withHandler(config ?? {}, tracker));
+      const stream = this.model._streamIterator(
+        promptValue,
+        tracker ? withHandler(config, tracker) : config,
+      );
       for await (const chunk of stream) {
+        finishReason = finishReasonOf(chunk) ?? finishReason;
         const text = textOf(chunk);
         if (text !== "") {
           empty = false;
@@ -147,22 +220,21 @@ export function createCompletionChain(
         }
       }
     } catch (error) {
-      throw toCompletionError(error, { signal: config?.signal, secrets });
+      throw toCompletionError(error, { signal: config.signal, secrets: this.secrets });
     }
-    if (config?.signal?.aborted) {
-      throw toCompletionError(config.signal.reason, { signal: config.signal, secrets });
+    if (config.signal?.aborted) {
+      throw toCompletionError(config.signal.reason, {
+        signal: config.signal,
+        secrets: this.secrets,
+      });
     }
-    if (requireFinish && !tracker.finishReason) {
+    if (this.requireFinish && !(tracker ? tracker.finishReason : finishReason)) {
       throw new CompletionError(
         "upstream_incomplete",
         "The model's stream ended without a finish reason: the answer was cut short",
       );
     }
-    // `invoke()` concatenates the chunks; with none it would return `undefined`, not "".
+    // `invoke()` of a pipeline concatenates the chunks; with none it would get `undefined`, not "".
     if (empty) yield "";
-  }).withConfig({ runName: "CompletionModel" });
-
-  return RunnableSequence.from([promptStep, modelStep]).withConfig({
-    runName: "CompletionChain",
-  }) as unknown as Runnable<CompletionChainInput, string>;
+  }
 }

@@ -79,7 +79,7 @@ describe("createCompletionChain()", () => {
     ]);
   });
 
-  test(".streamEvents v2 reports the chain, the prompt and the model's stream", async () => {
+  test(".streamEvents v2 reports the chain run around the model's run and its stream, as LLMChain was traced", async () => {
     const server = await upstream({ tokens: ["a", "b"] });
     const model = buildRegisteredModel("test-completion", settings, { models: registry(server) });
     const chain = createCompletionChain({ model });
@@ -90,7 +90,7 @@ describe("createCompletionChain()", () => {
       if (event.event === "on_llm_stream") streamed.push(event.data.chunk.text);
     }
     expect(events[0]).toBe("on_chain_start:CompletionChain");
-    expect(events).toContain("on_chain_start:CompletionPrompt");
+    expect(events).toContain("on_chain_stream:CompletionChain");
     expect(events).toContain("on_llm_start:OpenAI");
     expect(events.at(-1)).toBe("on_chain_end:CompletionChain");
     expect(streamed.join("")).toBe("ab");
