@@ -67,7 +67,10 @@ export async function serveCompletion(options: ServeOptions = {}): Promise<Compl
   }) as Server;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(port, host, () => {
+    // Node's default backlog (511) overflows when hundreds of clients connect at once, and the
+    // kernel then drops SYNs that clients retry only after 1 s, 3 s, 7 s…; the kernel caps it at
+    // net.core.somaxconn anyway.
+    server.listen({ port, host, backlog: 4096 }, () => {
       server.off("error", reject);
       resolve();
     });
