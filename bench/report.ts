@@ -1,0 +1,205 @@
+/**
+ * The benchmark's Markdown report: one table per measurement, then the targets.
+ *
+ * @packageDocumentation
+ */
+
+import { CAP_MS, STALL_MS, SUBJECT_LABELS } from "./abort.js";
+import type { ConcurrencyResult } from "./concurrency.js";
+import type { Spread } from "./stats.js";
+import type { AbortFigures, VariantFigures } from "./summary.js";
+import type { TargetCheck } from "./targets.js";
+import type { ThroughputConfig } from "./throughput.js";
+import type { Variant } from "./variants.js";
+
+export interface ReportInput {
+  machine: {
+    node: string;
+    cpus: number;
+    cpuModel: string;
+    platform: string;
+    date: string;
+    code: string;
+    wakeCostUs: number;
+  };
+  quick: boolean;
+  throughput: { config: ThroughputConfig; figures: VariantFigures[] }[];
+  variants: readonly Variant[];
+  aborts: AbortFigures[];
+  concurrency: ConcurrencyResult | undefined;
+  targets: TargetCheck[];
+  failures: string[];
+  clockUncertaintyMs: number;
+}
+
+const num = (value: number, digits: number) =>
+  Number.isFinite(value)
+    ? value.toLocaleString("en-US", {
+        minimumFractionDigits: digits,
+        maximumFractionDigits: digits,
+      })
+    : "n/a";
+
+/** `12.3 (11.9–13.0)`: the median, then the range it came from. */
+const ranged = (s: Spread, digits: number) =>
+  s.n === 0 ? "n/a" : `${num(s.median, digits)} (${num(s.min, digits)}–${num(s.max, digits)})`;
+
+function table(head: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
+  return [line(head), line(head.map(() => "---")), ...rows.map(line)].join("\n");
+}
+
+function throughputSection(
+  { config, figures }: ReportInput["throughput"][number],
+  variants: readonly Variant[],
+): string {
+  const { workload, reps } = config;
+  const title =
+    config.mode === "flat"
+      ? `flat out (${num(workload.tokens, 0)} tokens per request, ${reps} rounds)`
+      : `paced (${num(workload.tokens, 0)} tokens per request, ${workload.delayMs} ms before each, ${reps} rounds)`;
+  const label = (id: string) => variants.find((v) => v.id === id)?.label ?? id;
+  const rows = figures.map((f) => [
+    label(f.variant) + (variants.find((v) => v.id === f.variant)?.note ? " †" : ""),
+    f.kind,
+    ranged(f.cpuUsPerToken, 1),
+    num(f.vsRawSdk, 2),
+    num(f.vsLangchain, 2),
+    num(f.tokensPerSecond.median, 0),
+    ranged(f.ttftMs, 2),
+  ]);
+  const notes = variants.filter((v) => v.note !== undefined).map((v) => `† ${v.label}: ${v.note}.`);
+  return [
+    `## Throughput — ${title}`,
+    "",
+    table(
+      [
+        "variant",
+        "model",
+        "CPU µs/token, median (min–max)",
+        "× raw SDK",
+        "× LangChain .stream()",
+        "tokens/s (median)",
+        "TTFT ms, median (min–max)",
+      ],
+      rows,
+    ),
+    "",
+    ...notes,
+  ].join("\n");
+}
+
+function abortSection(aborts: AbortFigures[], clockUncertaintyMs: number): string {
+  const label: Record<string, string> = SUBJECT_LABELS;
+  const rows = aborts.map((a) => [
+    label[a.subject] ?? a.subject,
+    a.kind,
+    a.trigger === "break" ? "break" : "signal.abort()",
+    a.capped > 0 && a.latencyMs.n === 0
+      ? `≥ ${num(CAP_MS, 0)} (never closed within the cap, ${a.capped} of ${a.capped})`
+      : `${ranged(a.latencyMs, 2)}${a.capped > 0 ? `; ${a.capped} more ≥ ${num(CAP_MS, 0)}` : ""}`,
+    ranged(a.settledMs, 2),
+    a.outcomes.join(", "),
+  ]);
+  return [
+    `## Abort latency (the upstream sends one token, then waits ${num(STALL_MS, 0)} ms)`,
+    "",
+    table(
+      [
+        "path",
+        "model",
+        "trigger",
+        "trigger → upstream sees socket close, ms",
+        "trigger → consumer's loop ended, ms",
+        "loop ended by",
+      ],
+      rows,
+    ),
+    "",
+    `Close times are taken in the upstream process; the two clocks agree to ±${num(clockUncertaintyMs, 3)} ms.`,
+  ].join("\n");
+}
+
+function concurrencySection(c: ConcurrencyResult): string {
+  const rate = 1000 / c.delayMs;
+  return [
+    `## Concurrency — HTTP endpoint, ${num(c.streams, 0)} simultaneous streams at ${num(rate, 0)} tokens/s`,
+    "",
+    table(
+      ["measure", "value"],
+      [
+        ["streams complete", `${c.complete} of ${c.streams} (${c.tokens} tokens each)`],
+        [
+          "peak RSS of the benchmark process",
+          `${num(c.rssPeakMb, 0)} MB (${num(c.rssBaselineMb, 0)} MB before)`,
+        ],
+        [
+          `added inter-token gap (observed − ${c.delayMs} ms), p50 / p99 / max`,
+          `${num(c.addedGapMs.p50, 2)} / ${num(c.addedGapMs.p99, 2)} / ${num(c.addedGapMs.max, 1)} ms over ${num(c.addedGapMs.count, 0)} gaps`,
+        ],
+        c.steadyWindowMs.from < c.steadyWindowMs.to
+          ? [
+              `the same while all ${c.streams} streams ran (${num(c.steadyWindowMs.from / 1000, 1)}–${num(c.steadyWindowMs.to / 1000, 1)} s), p50 / p99 / max`,
+              `${num(c.steadyAddedGapMs.p50, 2)} / ${num(c.steadyAddedGapMs.p99, 2)} / ${num(c.steadyAddedGapMs.max, 1)} ms over ${num(c.steadyAddedGapMs.count, 0)} gaps`,
+            ]
+          : [
+              `the same while all ${c.streams} streams ran`,
+              `never: the last stream's first token (${num(c.steadyWindowMs.from / 1000, 1)} s) came after the first stream ended (${num(c.steadyWindowMs.to / 1000, 1)} s)`,
+            ],
+        [
+          "the upstream's own timer lag (already in the gaps above), p50 / p99 / max",
+          `${num(c.upstreamLatenessMs.p50, 2)} / ${num(c.upstreamLatenessMs.p99, 2)} / ${num(c.upstreamLatenessMs.max, 1)} ms`,
+        ],
+        ["time to first token, median (min–max)", `${ranged(c.ttftMs, 1)} ms`],
+        [
+          "CPU of the benchmark process",
+          `${num(c.cpuCores, 2)} cores over ${num(c.wallMs / 1000, 1)} s (${num(c.tokensPerCpuSecond, 0)} tokens per CPU-second: one core carries about ${num(c.tokensPerCpuSecond / rate, 0)} streams at ${num(rate, 0)} tokens/s)`,
+        ],
+        [
+          "connections dropped for a full accept queue (Linux ListenOverflows, machine-wide)",
+          c.listenOverflows === null ? "n/a" : num(c.listenOverflows, 0),
+        ],
+        [
+          "event-loop delay beyond the 10 ms sampling interval, p50 / p99 / max",
+          `${num(c.eventLoopDelayMs.p50, 2)} / ${num(c.eventLoopDelayMs.p99, 2)} / ${num(c.eventLoopDelayMs.max, 1)} ms`,
+        ],
+      ],
+    ),
+    "",
+    `A negative added gap is a token that arrived together with the one before: the process had fallen behind and read a backlog. Starts spread over ${c.rampMs} ms. Server and all ${c.streams} fetch + eventsource-parser clients share the benchmark process (RSS, CPU and gaps include the clients); the upstream runs in its own process.`,
+  ].join("\n");
+}
+
+/** The whole report. */
+export function renderReport(input: ReportInput): string {
+  const { machine } = input;
+  const sections = [
+    `# completion-chain benchmark${input.quick ? " (--quick)" : ""}`,
+    "",
+    `Node ${machine.node} · ${machine.cpus} × ${machine.cpuModel} · ${machine.platform} · ${machine.date} · code ${machine.code}`,
+    "",
+    "CPU is `process.cpuUsage()` (user + system) of the benchmark process, divided by the tokens sent; the upstream runs in a child process. Ratios are of medians.",
+    `One idle timer wake-up costs this machine ${num(machine.wakeCostUs, 0)} µs of CPU; paced tokens each pay at least one, so paced figures sit on that floor.`,
+  ];
+  for (const mode of input.throughput) sections.push("", throughputSection(mode, input.variants));
+  if (input.aborts.length > 0)
+    sections.push("", abortSection(input.aborts, input.clockUncertaintyMs));
+  if (input.concurrency !== undefined) sections.push("", concurrencySection(input.concurrency));
+  sections.push(
+    "",
+    "## Targets",
+    "",
+    table(
+      ["target", "measured", "met"],
+      input.targets.map((t) => [
+        t.target,
+        t.measured,
+        t.met === undefined ? "–" : t.met ? "yes" : "**no**",
+      ]),
+    ),
+  );
+  if (input.failures.length > 0) {
+    sections.push("", "## Failures", "", ...input.failures.map((f) => `- ${f}`));
+  }
+  return `${sections.join("\n")}\n`;
+}

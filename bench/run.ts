@@ -1,0 +1,187 @@
+/**
+ * `npm run bench [-- --quick] [-- --streams=N] [-- --only=throughput,abort,concurrency]`
+ *
+ * Streams the same completions through six clients (raw openai SDK, LangChain, AI SDK,
+ * completion(), the chain, the HTTP endpoint) against an upstream in a child process, then times
+ * aborts and runs many concurrent streams through the endpoint. Prints a Markdown report and
+ * writes `results.json` and `cpu-per-token.svg` next to this file (`*.quick.*` for `--quick`,
+ * `*.partial.*` for `--only`).
+ * Exits non-zero only when something is functionally wrong: a stream incomplete, an error.
+ *
+ * @packageDocumentation
+ */
+
+import { execFileSync } from "node:child_process";
+import { writeFile } from "node:fs/promises";
+import os from "node:os";
+import { fileURLToPath } from "node:url";
+import { serveCompletion } from "../src/http/index.js";
+import { type AbortConfig, type AbortSample, measureAbort } from "./abort.js";
+import {
+  type ConcurrencyConfig,
+  type ConcurrencyResult,
+  measureConcurrency,
+} from "./concurrency.js";
+import { renderReport } from "./report.js";
+import { summariseAbort, summariseThroughput } from "./summary.js";
+import { renderCpuChart } from "./svg.js";
+import { checkTargets } from "./targets.js";
+import { measureThroughput, type ThroughputConfig, type ThroughputSample } from "./throughput.js";
+import { startUpstreamProcess } from "./upstream-process.js";
+import { benchRegistry, VARIANTS } from "./variants.js";
+import { measureWakeCost } from "./wake-cost.js";
+
+const here = (name: string) => fileURLToPath(new URL(name, import.meta.url));
+const args = process.argv.slice(2);
+const quick = args.includes("--quick");
+const option = (name: string) =>
+  args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
+const only = option("only")?.split(",");
+const runs = (part: string) => only === undefined || only.includes(part);
+
+// Tracing would add LangSmith's work to the LangChain variants' CPU, and send runs off the machine.
+for (const name of ["LANGSMITH_TRACING", "LANGCHAIN_TRACING_V2", "LANGCHAIN_TRACING"]) {
+  delete process.env[name];
+}
+
+const throughputConfigs: ThroughputConfig[] = quick
+  ? [
+      { mode: "flat", workload: { tokens: 300, delayMs: 0 }, reps: 3, warmup: 1 },
+      { mode: "paced", workload: { tokens: 40, delayMs: 5 }, reps: 2, warmup: 0 },
+    ]
+  : [
+      { mode: "flat", workload: { tokens: 2_000, delayMs: 0 }, reps: 15, warmup: 2 },
+      { mode: "paced", workload: { tokens: 400, delayMs: 5 }, reps: 5, warmup: 0 },
+    ];
+const abortConfig: AbortConfig = quick
+  ? { reps: 3, langchainBreakReps: 0 }
+  : { reps: 10, langchainBreakReps: 3 };
+const concurrencyConfig: ConcurrencyConfig = {
+  streams: Number(option("streams") ?? (quick ? 50 : 1_000)),
+  tokens: quick ? 60 : 500,
+  delayMs: 50,
+  rampMs: quick ? 250 : 1_000,
+};
+
+const failures: string[] = [];
+const wakeCostUs = await measureWakeCost();
+const upstream = await startUpstreamProcess();
+const models = benchRegistry(upstream.url);
+const endpoint = await serveCompletion({ port: 0, log: false, models });
+const targets = { upstreamURL: upstream.url, endpointURL: endpoint.url };
+
+const throughput: { config: ThroughputConfig; samples: ThroughputSample[] }[] = [];
+let abortSamples: AbortSample[] = [];
+let abortClock = 0;
+let concurrency: ConcurrencyResult | undefined;
+try {
+  if (runs("throughput")) {
+    for (const config of throughputConfigs) {
+      const samples = await measureThroughput(config, VARIANTS, targets, failures);
+      throughput.push({ config, samples });
+    }
+  }
+  if (runs("abort")) {
+    // Its own upstream: the close watch needs every other connection gone, and the throughput
+    // clients leave keep-alive sockets behind on theirs.
+    const abortUpstream = await startUpstreamProcess();
+    try {
+      abortSamples = await measureAbort(abortConfig, abortUpstream, failures);
+      abortClock = abortUpstream.clockUncertaintyMs;
+    } finally {
+      await abortUpstream.close();
+    }
+  }
+  if (runs("concurrency")) {
+    concurrency = await measureConcurrency(concurrencyConfig, endpoint.url, upstream);
+    if (concurrency.failed > 0) {
+      failures.push(
+        `concurrency: ${concurrency.failed} of ${concurrency.streams} streams incomplete or failed`,
+        ...concurrency.failures,
+      );
+    }
+  }
+} finally {
+  await endpoint.close();
+  await upstream.close();
+}
+
+const figures = summariseThroughput(
+  throughput.flatMap((t) => t.samples),
+  VARIANTS,
+);
+const abortFigures = summariseAbort(abortSamples);
+const targetChecks = checkTargets(figures, abortFigures, concurrency);
+/** The commit measured, and whether src/ differed from it: results are only comparable per code. */
+function codeVersion(): string {
+  const git = (...command: string[]) =>
+    execFileSync("git", command, { cwd: here("../"), encoding: "utf8", stdio: "pipe" }).trim();
+  try {
+    const dirty = git("status", "--porcelain", "--", "src") !== "";
+    return `${git("rev-parse", "--short", "HEAD")}${dirty ? " + uncommitted changes in src/" : ""}`;
+  } catch {
+    return "unknown (not a git checkout)";
+  }
+}
+
+const cpus = os.cpus();
+const machine = {
+  node: process.version,
+  cpus: cpus.length,
+  cpuModel: cpus[0]?.model.trim() ?? "unknown CPU",
+  platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+  totalMemoryMb: Math.round(os.totalmem() / 2 ** 20),
+  date: new Date().toISOString(),
+  code: codeVersion(),
+  /** CPU of one idle timer wake-up, µs: the floor under paced mode's CPU per token. */
+  wakeCostUs,
+};
+
+const report = renderReport({
+  machine,
+  quick,
+  throughput: throughput.map(({ config }) => ({
+    config,
+    figures: figures.filter((f) => f.mode === config.mode),
+  })),
+  variants: VARIANTS,
+  aborts: abortFigures,
+  concurrency,
+  targets: targetChecks,
+  failures,
+  clockUncertaintyMs: abortClock,
+});
+
+// A partial or quick run must not overwrite the full run's results.
+const suffix = quick ? ".quick" : only !== undefined ? ".partial" : "";
+const chartTitles = Object.fromEntries(
+  throughputConfigs.map((c) => [
+    c.mode,
+    c.mode === "flat"
+      ? `Flat out: ${c.workload.tokens} tokens per request`
+      : `Paced: ${c.workload.tokens} tokens, ${c.workload.delayMs} ms before each`,
+  ]),
+);
+await writeFile(here(`cpu-per-token${suffix}.svg`), renderCpuChart(figures, VARIANTS, chartTitles));
+await writeFile(
+  here(`results${suffix}.json`),
+  `${JSON.stringify(
+    {
+      machine,
+      quick,
+      config: { throughput: throughputConfigs, abort: abortConfig, concurrency: concurrencyConfig },
+      throughput: { figures, samples: throughput.flatMap((t) => t.samples) },
+      abort: { figures: abortFigures, samples: abortSamples, clockUncertaintyMs: abortClock },
+      concurrency,
+      targets: targetChecks,
+      failures,
+    },
+    null,
+    2,
+  )}\n`,
+);
+
+// Written with a callback: a pipe's write is asynchronous, and exit would cut the report short.
+await new Promise<void>((resolve) => process.stdout.write(report, () => resolve()));
+// Exit now rather than wait out fetch's idle keep-alive sockets.
+process.exit(failures.length > 0 ? 1 : 0);

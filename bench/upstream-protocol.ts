@@ -1,0 +1,50 @@
+/**
+ * The messages between the benchmark and its upstream child over Node's IPC channel. The upstream
+ * lives in its own process so that `process.cpuUsage()` in the benchmark counts the client alone.
+ *
+ * @packageDocumentation
+ */
+
+/** Token send-time gaps beyond the scripted delay, as the upstream itself saw them. */
+export interface PacingSummary {
+  count: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/** A question to the upstream child; every one is answered by a {@link Reply} with the same id. */
+export type Request =
+  /** The child's clock, to estimate the offset between the two processes' clocks. */
+  | { id: number; op: "now" }
+  /** Open connections and tokens sent so far. */
+  | { id: number; op: "stats" }
+  /** Start watching for all connections to close; answers with a watch number at once. */
+  | { id: number; op: "arm" }
+  /** When the armed watch saw the last connection close (child clock), or `null` after the timeout. */
+  | { id: number; op: "closedAt"; watch: number; timeoutMs: number }
+  /** Waits until no connection is open; answers `false` after the timeout. */
+  | { id: number; op: "idle"; timeoutMs: number }
+  /** The gaps recorded for `track` workloads since the last call, summarised, then forgotten. */
+  | { id: number; op: "pacing" }
+  /** Closes the server; the child exits once the channel closes. */
+  | { id: number; op: "close" };
+
+export type Reply =
+  | { id: number; ok: true; value: unknown }
+  | { id: number; ok: false; error: string };
+
+/** The child's first message: the server is listening. */
+export interface Ready {
+  ready: true;
+  /** Base URL ending in `/v1`. */
+  url: string;
+}
+
+/**
+ * Wall-clock milliseconds with sub-millisecond resolution, comparable across processes once their
+ * offset is known (`performance.now()` alone starts at zero in each process).
+ */
+export function epochMs(): number {
+  return performance.timeOrigin + performance.now();
+}

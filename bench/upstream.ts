@@ -1,0 +1,155 @@
+/**
+ * The benchmark's upstream, run as a child process (`fork` with an IPC channel): the project's
+ * testing server, answering each request with the workload its prompt asks for (see
+ * `workload.ts`), plus a control channel for connection counts and close times. Started by
+ * `upstream-process.ts`; not meant to be run by hand.
+ *
+ * @packageDocumentation
+ */
+
+import { startOpenAICompatibleServer, type TestingScript } from "../src/testing/index.js";
+import { epochMs, type PacingSummary, type Reply, type Request } from "./upstream-protocol.js";
+import { percentileOfSorted, sortedCopy } from "./stats.js";
+import { parseWorkload, tokenAt, type Workload } from "./workload.js";
+
+if (process.send === undefined) {
+  process.stderr.write(
+    "bench/upstream.ts is started by the benchmark over IPC; run `npm run bench`\n",
+  );
+  process.exit(2);
+}
+
+/** Token arrays by length: building 2,000 strings per request would cost the upstream, not us. */
+const answers = new Map<number, string[]>();
+function tokensFor(count: number): string[] {
+  let tokens = answers.get(count);
+  if (tokens === undefined) {
+    tokens = Array.from({ length: count }, (_, index) => tokenAt(index));
+    answers.set(count, tokens);
+  }
+  return tokens;
+}
+
+/** Send-time gaps beyond the scripted delay, for `track` workloads. */
+let lateness: number[] = [];
+
+/**
+ * A paced delay that records when it is asked for. The testing server asks for token i's delay
+ * right after writing token i-1, so consecutive calls are the upstream's own send times: their
+ * spacing minus the delay is the upstream's timer lag, which the client cannot be blamed for.
+ */
+function trackedDelay(delayMs: number): (index: number) => number {
+  let previous = Number.NaN;
+  return (index) => {
+    const now = performance.now();
+    if (index >= 2) lateness.push(now - previous - delayMs);
+    previous = now;
+    return delayMs;
+  };
+}
+
+/** The completions `prompt`, or the text of the last chat message (string or content parts). */
+function promptOf(body: unknown): string {
+  const record = (body ?? {}) as { prompt?: unknown; messages?: unknown };
+  const prompt = Array.isArray(record.prompt) ? record.prompt[0] : record.prompt;
+  if (typeof prompt === "string") return prompt;
+  const last = Array.isArray(record.messages) ? record.messages.at(-1) : undefined;
+  const content = (last as { content?: unknown } | undefined)?.content;
+  if (typeof content === "string") return content;
+  if (!Array.isArray(content)) return "";
+  return content.map((part) => (typeof part?.text === "string" ? part.text : "")).join("");
+}
+
+function scriptFor(workload: Workload): TestingScript {
+  const { stallMs, delayMs } = workload;
+  const delay =
+    stallMs !== undefined
+      ? (index: number) => (index === 0 ? 0 : stallMs)
+      : workload.track
+        ? trackedDelay(delayMs)
+        : delayMs;
+  return { tokens: tokensFor(workload.tokens), delayMs: delay };
+}
+
+const server = await startOpenAICompatibleServer({
+  script: (request) => {
+    const workload = parseWorkload(promptOf(request.body));
+    // A 400 rather than an echo: a benchmark request without a workload is a bug in the bench.
+    return workload === undefined ? { status: 400 } : scriptFor(workload);
+  },
+});
+
+const watches = new Map<number, Promise<number>>();
+let nextWatch = 0;
+
+function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(fallback), ms);
+    promise.then((value) => {
+      clearTimeout(timer);
+      resolve(value);
+    });
+  });
+}
+
+function pacing(): PacingSummary {
+  const sorted = sortedCopy(lateness);
+  lateness = [];
+  return {
+    count: sorted.length,
+    p50: percentileOfSorted(sorted, 50),
+    p99: percentileOfSorted(sorted, 99),
+    max: sorted.length > 0 ? (sorted[sorted.length - 1] as number) : Number.NaN,
+  };
+}
+
+async function answer(request: Request): Promise<unknown> {
+  switch (request.op) {
+    case "now":
+      return epochMs();
+    case "stats":
+      // The server keeps every request it saw; the benchmark never reads them, so let them go.
+      server.requests.length = 0;
+      return { openConnections: server.openConnections(), tokensSent: server.tokensSent() };
+    case "arm": {
+      const watch = nextWatch++;
+      // Registered before the reply, so a close right after the benchmark hears back is seen.
+      watches.set(
+        watch,
+        server.waitForConnections(0).then(() => epochMs()),
+      );
+      return watch;
+    }
+    case "closedAt": {
+      const closed = watches.get(request.watch);
+      if (closed === undefined) throw new Error(`no watch ${request.watch}`);
+      const at = await withTimeout<number | null>(closed, request.timeoutMs, null);
+      if (at !== null) watches.delete(request.watch);
+      return at;
+    }
+    case "idle":
+      return withTimeout(
+        server.waitForConnections(0).then(() => true),
+        request.timeoutMs,
+        false,
+      );
+    case "pacing":
+      return pacing();
+    case "close":
+      await server.close();
+      return true;
+  }
+}
+
+process.on("message", (message: Request) => {
+  answer(message).then(
+    (value) => process.send?.({ id: message.id, ok: true, value } satisfies Reply),
+    (error: unknown) =>
+      process.send?.({ id: message.id, ok: false, error: String(error) } satisfies Reply),
+  );
+});
+// The benchmark went away (finished or crashed): never outlive it.
+process.on("disconnect", () => {
+  void server.close().finally(() => process.exit(0));
+});
+process.send({ ready: true, url: server.url });
