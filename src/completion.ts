@@ -84,8 +84,8 @@ async function completeWhole(options: ParsedCompletionOptions): Promise<string> 
  * The streaming path, as the original: the chain runs in the background with an
  * {@link AsyncIteratorCallbackHandler} attached, and the caller reads the handler's tokens. Leaving
  * the loop early — `break`, `return()`, a thrown error — or aborting `signal` aborts the run's signal,
- * which cancels the upstream fetch at once (LangChain's own `.stream()` would only notice at the
- * next token).
+ * which cancels the upstream fetch at once (breaking out of LangChain's `OpenAI` completions
+ * `.stream()` only closes the socket when the next token arrives).
  */
 async function* completeStream(
   options: ParsedCompletionOptions,
