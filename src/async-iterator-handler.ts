@@ -1,4 +1,6 @@
 import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
+import type { LLMResult } from "@langchain/core/outputs";
+import { finishReasonOfResult } from "./finish-tracker.js";
 
 type Waiter = {
   resolve: (result: IteratorResult<string>) => void;
@@ -55,8 +57,15 @@ export class AsyncIteratorCallbackHandler extends BaseCallbackHandler {
     }
   }
 
+  /**
+   * The finish reason the model reported at its end (`"stop"`, `"length"`…): `undefined` before
+   * the end, `null` when the model reported none.
+   */
+  finishReason: string | null | undefined = undefined;
+
   /** The model finished: the iteration ends once the queued tokens are read. */
-  override handleLLMEnd(): void {
+  override handleLLMEnd(output?: LLMResult): void {
+    if (output !== undefined) this.finishReason = finishReasonOfResult(output);
     this.close();
   }
 

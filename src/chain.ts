@@ -3,7 +3,7 @@ import type { BasePromptTemplate } from "@langchain/core/prompts";
 import type { CallbackManagerForChainRun } from "@langchain/core/callbacks/manager";
 import { patchConfig, Runnable, type RunnableConfig } from "@langchain/core/runnables";
 import { CompletionError } from "./errors.js";
-import { FinishTracker, withHandler } from "./finish-tracker.js";
+import { type FinishReasonHolder, FinishTracker, withHandler } from "./finish-tracker.js";
 import { reportsFinishReason, secretsOf } from "./models.js";
 import { loadPromptTemplate, parsePromptTemplate } from "./prompts.js";
 import { toCompletionError } from "./upstream-errors.js";
@@ -73,6 +73,18 @@ export function createCompletionChain(
   return new CompletionChain(options);
 }
 
+/**
+ * `createCompletionChain` for `completion()`, whose callback handler already records the model's
+ * finish reason: the chain reads it from there instead of attaching a second handler that every
+ * token would be dispatched to. Not public: the holder must belong to this one run.
+ */
+export function createCompletionChainWithFinishHolder(
+  options: CompletionChainOptions,
+  holder: FinishReasonHolder,
+): Runnable<CompletionChainInput, string> {
+  return new CompletionChain(options, holder);
+}
+
 function textOf(chunk: unknown): string {
   if (typeof chunk === "string") return chunk;
   const content = (chunk as { content?: unknown } | null)?.content;
@@ -112,7 +124,10 @@ class CompletionChain extends Runnable<CompletionChainInput, string> {
   private readonly requireFinish: boolean;
   private readonly secrets: string[];
 
-  constructor(private readonly options: CompletionChainOptions) {
+  constructor(
+    private readonly options: CompletionChainOptions,
+    private readonly finishHolder?: FinishReasonHolder,
+  ) {
     super();
     this.model = options.model;
     this.fixed =
@@ -201,15 +216,14 @@ class CompletionChain extends Runnable<CompletionChainInput, string> {
     }
     // Chat chunks carry their finish reason; an LLM's `_streamIterator` yields bare strings, so
     // for those the run's end is watched through a callback.
-    const tracker =
-      this.requireFinish && this.model._modelType() !== "base_chat_model"
-        ? new FinishTracker()
-        : undefined;
+    const watch = this.requireFinish && this.model._modelType() !== "base_chat_model";
+    const added = watch && this.finishHolder === undefined ? new FinishTracker() : undefined;
+    const tracker = watch ? (this.finishHolder ?? added) : undefined;
     let finishReason: unknown;
     try {
       const stream = this.model._streamIterator(
         promptValue,
-        tracker ? withHandler(config, tracker) : config,
+        added ? withHandler(config, added) : config,
       );
       for await (const chunk of stream) {
         finishReason = finishReasonOf(chunk) ?? finishReason;

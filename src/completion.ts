@@ -2,7 +2,11 @@ import type { BaseLanguageModel } from "@langchain/core/language_models/base";
 import type { BasePromptTemplate } from "@langchain/core/prompts";
 import type { Runnable, RunnableConfig } from "@langchain/core/runnables";
 import { AsyncIteratorCallbackHandler } from "./async-iterator-handler.js";
-import { type CompletionChainInput, createCompletionChain } from "./chain.js";
+import {
+  type CompletionChainInput,
+  createCompletionChain,
+  createCompletionChainWithFinishHolder,
+} from "./chain.js";
 import { CompletionError } from "./errors.js";
 import { withHandler } from "./finish-tracker.js";
 import { resolveModel, secretsOf } from "./models.js";
@@ -21,7 +25,10 @@ interface Prepared {
 }
 
 /** Everything that can fail before the model is called: model lookup, template lookup and parse. */
-async function prepare(options: ParsedCompletionOptions): Promise<Prepared> {
+async function prepare(
+  options: ParsedCompletionOptions,
+  handler?: AsyncIteratorCallbackHandler,
+): Promise<Prepared> {
   const model = await resolveModel(
     options.model,
     { temperature: options.temperature, maxTokens: options.maxTokens },
@@ -33,7 +40,10 @@ async function prepare(options: ParsedCompletionOptions): Promise<Prepared> {
       : typeof options.prompt === "string"
         ? parsePromptTemplate(options.prompt)
         : options.prompt;
-  const chain = createCompletionChain({ model, prompt: template, echo: options.echo });
+  const chainOptions = { model, prompt: template, echo: options.echo };
+  const chain = handler
+    ? createCompletionChainWithFinishHolder(chainOptions, handler)
+    : createCompletionChain(chainOptions);
   return { chain, template, model };
 }
 
@@ -96,13 +106,13 @@ async function* completeStream(
   let run: Promise<void> | undefined;
   try {
     options.signal?.throwIfAborted();
-    const { chain, template, model } = await prepare(options);
+    const handler = new AsyncIteratorCallbackHandler();
+    const { chain, template, model } = await prepare(options, handler);
     secrets = secretsOf(model);
     if (options.echo) {
       const rendered = await template.format({ input: options.query });
       if (rendered !== "") yield rendered;
     }
-    const handler = new AsyncIteratorCallbackHandler();
     let failure: { error: unknown } | undefined;
     run = chain
       .invoke({ input: options.query }, withHandler(runConfig(options, controller.signal), handler))

@@ -8,7 +8,7 @@ import type { RunnableConfig } from "@langchain/core/runnables";
  * quietly when the connection closes cleanly before `[DONE]` (openai v6 `core/streaming`), so the
  * finish reason is the only sign that the answer is whole.
  */
-export class FinishTracker extends BaseCallbackHandler {
+export class FinishTracker extends BaseCallbackHandler implements FinishReasonHolder {
   name = "CompletionChainFinishTracker";
   /** `undefined` until the model ends; then its finish reason, or `null` when it reported none. */
   finishReason: string | null | undefined = undefined;
@@ -18,19 +18,29 @@ export class FinishTracker extends BaseCallbackHandler {
   }
 
   override handleLLMEnd(output: LLMResult): void {
-    const generation = output.generations[0]?.[0] as
-      | {
-          generationInfo?: Record<string, unknown>;
-          message?: { response_metadata?: Record<string, unknown> };
-        }
-      | undefined;
-    // `finishReason` from LangChain's OpenAI (completions), `finish_reason` from ChatOpenAI.
-    const reason =
-      generation?.generationInfo?.finishReason ??
-      generation?.generationInfo?.finish_reason ??
-      generation?.message?.response_metadata?.finish_reason;
-    this.finishReason = typeof reason === "string" && reason !== "" ? reason : null;
+    this.finishReason = finishReasonOfResult(output);
   }
+}
+
+/** Where a chain reads the finish reason of its model run from. */
+export interface FinishReasonHolder {
+  finishReason: string | null | undefined;
+}
+
+/** The finish reason in a model run's result, or `null` when it reported none. */
+export function finishReasonOfResult(output: LLMResult): string | null {
+  const generation = output.generations[0]?.[0] as
+    | {
+        generationInfo?: Record<string, unknown>;
+        message?: { response_metadata?: Record<string, unknown> };
+      }
+    | undefined;
+  // `finishReason` from LangChain's OpenAI (completions), `finish_reason` from ChatOpenAI.
+  const reason =
+    generation?.generationInfo?.finishReason ??
+    generation?.generationInfo?.finish_reason ??
+    generation?.message?.response_metadata?.finish_reason;
+  return typeof reason === "string" && reason !== "" ? reason : null;
 }
 
 /** `config` with one more callback handler, whatever shape its `callbacks` has. */

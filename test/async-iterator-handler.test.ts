@@ -99,4 +99,14 @@ describe("AsyncIteratorCallbackHandler", () => {
     await run;
     expect(tokens.join("")).toBe("héllo, 世界 🌍!");
   });
+
+  test("it records the finish reason the model reported at its end", async () => {
+    const handler = new AsyncIteratorCallbackHandler();
+    expect(handler.finishReason).toBeUndefined();
+    handler.handleLLMEnd({ generations: [[{ text: "x", generationInfo: { finishReason: "length" } }]] });
+    expect(handler.finishReason).toBe("length");
+    const silent = new AsyncIteratorCallbackHandler();
+    silent.handleLLMEnd({ generations: [[{ text: "x" }]] });
+    expect(silent.finishReason).toBeNull();
+  });
 });
