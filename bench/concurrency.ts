@@ -1,20 +1,31 @@
 /**
  * Many simultaneous streams through the HTTP endpoint at a steady pace: does every stream arrive
- * whole, how much memory does the process take, and how much later than the upstream's pacing
- * does each token reach its client.
+ * whole, how much memory does the endpoint's process take, and how much later than the upstream's
+ * pacing does each token reach its client. The endpoint stays in this process; the clients run in
+ * a child (`concurrency-clients.ts`), so this process's RSS, CPU and event-loop delay are the
+ * endpoint's alone.
  *
  * @packageDocumentation
  */
 
+import { fork } from "node:child_process";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { describeError } from "./describe-error.js";
+import { fileURLToPath } from "node:url";
+import type {
+  ClientsConfig,
+  ClientsReady,
+  ClientsReply,
+  ClientsRequest,
+  ClientsResult,
+  GapSummary,
+} from "./concurrency-protocol.js";
 import { listenOverflows } from "./listen-overflows.js";
-import { streamEndpoint } from "./sse-client.js";
-import { percentileOfSorted, type Spread, sortedCopy, spread } from "./stats.js";
+import type { Spread } from "./stats.js";
 import type { PacingSummary } from "./upstream-protocol.js";
 import type { UpstreamProcess } from "./upstream-process.js";
 import { MODEL_ID } from "./variants.js";
-import { expectedText, type Workload, workloadPrompt } from "./workload.js";
+
+export type { GapSummary } from "./concurrency-protocol.js";
 
 export interface ConcurrencyConfig {
   streams: number;
@@ -26,14 +37,6 @@ export interface ConcurrencyConfig {
    * and a lockstep start would have every upstream timer fire together, making bursts of N tokens.
    */
   rampMs: number;
-}
-
-/** Percentiles of a gap distribution, ms. */
-export interface GapSummary {
-  count: number;
-  p50: number;
-  p99: number;
-  max: number;
 }
 
 export interface ConcurrencyResult extends ConcurrencyConfig {
@@ -49,6 +52,7 @@ export interface ConcurrencyResult extends ConcurrencyConfig {
   /** The first few failures, verbatim. */
   failures: string[];
   failed: number;
+  /** RSS of this process, the endpoint's: the clients' child is not included. */
   rssBaselineMb: number;
   rssPeakMb: number;
   /** Observed gap between consecutive tokens minus the upstream's delay, as each client saw it. */
@@ -57,13 +61,16 @@ export interface ConcurrencyResult extends ConcurrencyConfig {
   upstreamLatenessMs: PacingSummary;
   /** Time to first token per stream, ms. */
   ttftMs: Spread;
-  /** This process's CPU over the run, in cores (1 = one core fully busy). */
+  /**
+   * This process's CPU over the run (the endpoint's; the clients' child is not counted), in cores
+   * (1 = one core fully busy).
+   */
   cpuCores: number;
   /** Tokens delivered per second of this process's CPU: its capacity, whatever the pacing. */
   tokensPerCpuSecond: number;
   /** Connections the kernel dropped for a full accept queue during the run (Linux; else `null`). */
   listenOverflows: number | null;
-  /** Event-loop delay of this process during the run, ms. */
+  /** Event-loop delay of this process (the endpoint's) during the run, ms. */
   eventLoopDelayMs: { p50: number; p99: number; max: number };
   wallMs: number;
 }
@@ -72,18 +79,86 @@ export interface ConcurrencyResult extends ConcurrencyConfig {
 const LOOP_RESOLUTION_MS = 10;
 const beyondResolution = (ns: number) => Math.max(0, ns / 1e6 - LOOP_RESOLUTION_MS);
 
-function summariseGaps(gaps: ArrayLike<number>): GapSummary {
-  const sorted = sortedCopy(gaps);
-  return {
-    count: sorted.length,
-    p50: percentileOfSorted(sorted, 50),
-    p99: percentileOfSorted(sorted, 99),
-    max: sorted.length > 0 ? (sorted[sorted.length - 1] as number) : Number.NaN,
-  };
+const CLIENTS_ENTRY = fileURLToPath(new URL("./concurrency-clients.ts", import.meta.url));
+
+/** A running client child: one request at a time. */
+interface ClientsProcess {
+  ask(request: ClientsRequest): Promise<ClientsReply>;
+  /** Closes the channel (the child exits on that) and kills it if it has not gone within 5 s. */
+  close(): Promise<void>;
 }
 
 /**
- * Runs `streams` clients against the endpoint at once.
+ * Forks `concurrency-clients.ts` under tsx and waits until it is ready. Advanced serialization, so
+ * `NaN` and `Infinity` in the summaries survive the trip.
+ */
+async function startClientsProcess(): Promise<ClientsProcess> {
+  const child = fork(CLIENTS_ENTRY, [], {
+    execArgv: ["--import", "tsx"],
+    stdio: "inherit",
+    serialization: "advanced",
+  });
+  let waiter: { resolve: (reply: ClientsReply) => void; reject: (e: Error) => void } | undefined;
+  let gone: Error | undefined;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const ready = new Promise<void>((resolve, reject) => {
+    child.on("message", (message: ClientsReady | ClientsReply) => {
+      if ("ready" in message) return resolve();
+      const current = waiter;
+      waiter = undefined;
+      current?.resolve(message);
+    });
+    const fail = (error: Error) => {
+      gone ??= error;
+      reject(gone);
+      waiter?.reject(gone);
+      waiter = undefined;
+    };
+    child.once("error", fail);
+    child.once("exit", (code, signal) =>
+      fail(new Error(`the concurrency client child exited with ${code ?? signal}`)),
+    );
+  });
+  const close = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      if (child.connected) child.disconnect();
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+      await exited;
+      clearTimeout(timer);
+    }
+  };
+  try {
+    await ready;
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return {
+    ask: (request) =>
+      new Promise<ClientsReply>((resolve, reject) => {
+        if (gone !== undefined) return reject(gone);
+        waiter = { resolve, reject };
+        child.send(request);
+      }),
+    close,
+  };
+}
+
+/** Sends `request` and unwraps the child's answer of the expected kind. */
+async function expect<Op extends ClientsReply["op"]>(
+  clients: ClientsProcess,
+  request: ClientsRequest,
+  op: Op,
+): Promise<Extract<ClientsReply, { op: Op }>> {
+  const reply = await clients.ask(request);
+  if (reply.op === "error") throw new Error(`concurrency clients: ${reply.error}`);
+  if (reply.op !== op) throw new Error(`concurrency clients: expected ${op}, got ${reply.op}`);
+  return reply as Extract<ClientsReply, { op: Op }>;
+}
+
+/**
+ * Runs `streams` clients, in a child process, against the endpoint at once, while this process
+ * (which serves the endpoint) measures its own RSS, CPU and event-loop delay.
  *
  * @param endpointURL - the in-process `serveCompletion` server
  */
@@ -92,128 +167,72 @@ export async function measureConcurrency(
   endpointURL: string,
   upstream: UpstreamProcess,
 ): Promise<ConcurrencyResult> {
-  const workload: Workload = { tokens: config.tokens, delayMs: config.delayMs, track: true };
-  const query = workloadPrompt(workload);
-  const expected = expectedText(workload);
-  // Preallocated: a million boxed numbers would themselves show in the RSS being measured.
-  const gaps = new Float64Array(config.streams * Math.max(0, config.tokens - 1));
-  const gapTimes = new Float64Array(gaps.length);
-  let gapCount = 0;
-  let lastFirstToken = 0;
-  let firstEnd = Number.POSITIVE_INFINITY;
-  const ttfts: number[] = [];
-  const failures: string[] = [];
-  let complete = 0;
-  let failed = 0;
+  const clientsConfig: ClientsConfig = { ...config, endpointURL, model: MODEL_ID.completion };
+  const clients = await startClientsProcess();
+  try {
+    // A small unmeasured round first: with cold code in all three processes, the first requests
+    // would otherwise measure the JIT rather than the endpoint.
+    await expect(clients, { op: "warmup", config: clientsConfig }, "warmed");
+    await upstream.pacing(); // forget anything recorded before
+    global.gc?.();
+    const rssBaseline = process.memoryUsage().rss;
+    let rssPeak = rssBaseline;
+    const sampler = setInterval(() => {
+      rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+    }, 50);
+    const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+    loopDelay.enable();
+    const overflowsBefore = await listenOverflows();
+    // Only this process's CPU: a child's is not in `process.cpuUsage()`.
+    const cpu = process.cpuUsage();
+    const started = performance.now();
 
-  // A small unmeasured round first: with cold code in both processes, the first requests would
-  // otherwise measure the JIT rather than the endpoint.
-  const warmup = { tokens: 20, delayMs: 0 };
-  await Promise.all(
-    Array.from({ length: Math.min(50, config.streams) }, () =>
-      streamEndpoint({
-        baseURL: endpointURL,
-        query: workloadPrompt(warmup),
-        model: MODEL_ID.completion,
-        onToken: () => {},
-      }),
-    ),
-  );
-  await upstream.pacing(); // forget anything recorded before
-  global.gc?.();
-  const rssBaseline = process.memoryUsage().rss;
-  let rssPeak = rssBaseline;
-  const sampler = setInterval(() => {
-    rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
-  }, 50);
-  const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
-  loopDelay.enable();
-  // An overloaded server is slow, not broken: only a stream still open after ten times the
-  // scripted time counts as stuck.
-  const deadline = AbortSignal.timeout(
-    10 * (config.rampMs + config.tokens * config.delayMs) + 60_000,
-  );
-  const overflowsBefore = await listenOverflows();
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-
-  const client = async (index: number) => {
-    await new Promise((resolve) => setTimeout(resolve, (index * config.rampMs) / config.streams));
-    const start = performance.now();
-    let last = Number.NaN;
-    let offset = 0;
-    let mismatch = false;
+    process.stderr.write(
+      `  concurrency: ${config.streams} streams × ${config.tokens} tokens (clients in a child process)\n`,
+    );
+    let clientsResult: ClientsResult;
     try {
-      await streamEndpoint({
-        baseURL: endpointURL,
-        query,
-        model: MODEL_ID.completion,
-        signal: deadline,
-        onToken: (token) => {
-          const now = performance.now();
-          if (offset === 0) {
-            ttfts.push(now - start);
-            lastFirstToken = Math.max(lastFirstToken, now);
-          } else {
-            gapTimes[gapCount] = now;
-            gaps[gapCount++] = now - last - config.delayMs;
-          }
-          last = now;
-          // Compared in place, no per-stream copy of the text: tokens must continue the answer.
-          if (!mismatch && !expected.startsWith(token, offset)) mismatch = true;
-          offset += token.length;
-        },
-      });
-      if (mismatch || offset !== expected.length) {
-        throw new Error(
-          `got ${offset} of ${expected.length} characters${mismatch ? ", wrong text" : ""}`,
-        );
-      }
-      complete++;
-      firstEnd = Math.min(firstEnd, performance.now());
-    } catch (error) {
-      failed++;
-      if (failures.length < 5) failures.push(`stream ${index}: ${describeError(error)}`);
+      ({ result: clientsResult } = await expect(
+        clients,
+        { op: "run", config: clientsConfig },
+        "result",
+      ));
+    } finally {
+      clearInterval(sampler);
+      loopDelay.disable();
     }
-  };
+    const wallMs = performance.now() - started;
+    const used = process.cpuUsage(cpu);
+    const overflowsAfter = await listenOverflows();
 
-  process.stderr.write(`  concurrency: ${config.streams} streams × ${config.tokens} tokens\n`);
-  await Promise.all(Array.from({ length: config.streams }, (_, index) => client(index)));
-  const wallMs = performance.now() - started;
-  const used = process.cpuUsage(cpu);
-  clearInterval(sampler);
-  loopDelay.disable();
-  const overflowsAfter = await listenOverflows();
-
-  const steady: number[] = [];
-  for (let index = 0; index < gapCount; index++) {
-    const at = gapTimes[index] as number;
-    if (at > lastFirstToken && at < firstEnd) steady.push(gaps[index] as number);
+    const mb = (bytes: number) => bytes / (1024 * 1024);
+    const { complete } = clientsResult;
+    return {
+      ...config,
+      complete,
+      failed: clientsResult.failed,
+      failures: clientsResult.failures,
+      rssBaselineMb: mb(rssBaseline),
+      rssPeakMb: mb(rssPeak),
+      addedGapMs: clientsResult.addedGapMs,
+      steadyAddedGapMs: clientsResult.steadyAddedGapMs,
+      steadyWindowMs: clientsResult.steadyWindowMs,
+      upstreamLatenessMs: await upstream.pacing(),
+      ttftMs: clientsResult.ttftMs,
+      cpuCores: (used.user + used.system) / 1000 / wallMs,
+      listenOverflows:
+        overflowsBefore === undefined || overflowsAfter === undefined
+          ? null
+          : overflowsAfter - overflowsBefore,
+      tokensPerCpuSecond: (complete * config.tokens) / ((used.user + used.system) / 1e6),
+      eventLoopDelayMs: {
+        p50: beyondResolution(loopDelay.percentile(50)),
+        p99: beyondResolution(loopDelay.percentile(99)),
+        max: beyondResolution(loopDelay.max),
+      },
+      wallMs,
+    };
+  } finally {
+    await clients.close();
   }
-  const mb = (bytes: number) => bytes / (1024 * 1024);
-  return {
-    ...config,
-    complete,
-    failed,
-    failures,
-    rssBaselineMb: mb(rssBaseline),
-    rssPeakMb: mb(rssPeak),
-    addedGapMs: summariseGaps(gaps.subarray(0, gapCount)),
-    steadyAddedGapMs: summariseGaps(steady),
-    steadyWindowMs: { from: lastFirstToken - started, to: firstEnd - started },
-    upstreamLatenessMs: await upstream.pacing(),
-    ttftMs: spread(ttfts),
-    cpuCores: (used.user + used.system) / 1000 / wallMs,
-    listenOverflows:
-      overflowsBefore === undefined || overflowsAfter === undefined
-        ? null
-        : overflowsAfter - overflowsBefore,
-    tokensPerCpuSecond: (complete * config.tokens) / ((used.user + used.system) / 1e6),
-    eventLoopDelayMs: {
-      p50: beyondResolution(loopDelay.percentile(50)),
-      p99: beyondResolution(loopDelay.percentile(99)),
-      max: beyondResolution(loopDelay.max),
-    },
-    wallMs,
-  };
 }

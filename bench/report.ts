@@ -130,7 +130,7 @@ function concurrencySection(c: ConcurrencyResult): string {
       [
         ["streams complete", `${c.complete} of ${c.streams} (${c.tokens} tokens each)`],
         [
-          "peak RSS of the benchmark process",
+          "peak RSS of the endpoint process",
           `${num(c.rssPeakMb, 0)} MB (${num(c.rssBaselineMb, 0)} MB before)`,
         ],
         [
@@ -152,7 +152,7 @@ function concurrencySection(c: ConcurrencyResult): string {
         ],
         ["time to first token, median (min–max)", `${ranged(c.ttftMs, 1)} ms`],
         [
-          "CPU of the benchmark process",
+          "CPU of the endpoint process",
           `${num(c.cpuCores, 2)} cores over ${num(c.wallMs / 1000, 1)} s (${num(c.tokensPerCpuSecond, 0)} tokens per CPU-second: one core carries about ${num(c.tokensPerCpuSecond / rate, 0)} streams at ${num(rate, 0)} tokens/s)`,
         ],
         [
@@ -160,13 +160,13 @@ function concurrencySection(c: ConcurrencyResult): string {
           c.listenOverflows === null ? "n/a" : num(c.listenOverflows, 0),
         ],
         [
-          "event-loop delay beyond the 10 ms sampling interval, p50 / p99 / max",
+          "event-loop delay of the endpoint process beyond the 10 ms sampling interval, p50 / p99 / max",
           `${num(c.eventLoopDelayMs.p50, 2)} / ${num(c.eventLoopDelayMs.p99, 2)} / ${num(c.eventLoopDelayMs.max, 1)} ms`,
         ],
       ],
     ),
     "",
-    `A negative added gap is a token that arrived together with the one before: the process had fallen behind and read a backlog. Starts spread over ${c.rampMs} ms. Server and all ${c.streams} fetch + eventsource-parser clients share the benchmark process (RSS, CPU and gaps include the clients); the upstream runs in its own process.`,
+    `A negative added gap is a token that arrived together with the one before: a process had fallen behind and read a backlog. Starts spread over ${c.rampMs} ms. The endpoint server runs in the benchmark process, the ${c.streams} fetch + eventsource-parser clients in a child process of their own and the upstream in another: RSS, CPU and event-loop delay are the endpoint process's alone, while the gaps and times to first token are as the clients saw them, so they include the client process's own lag.`,
   ].join("\n");
 }
 

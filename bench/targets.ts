@@ -81,7 +81,7 @@ export function checkTargets(
       met: concurrency.complete === n,
     });
     checks.push({
-      target: `HTTP endpoint: peak RSS < 512 MB with ${n} streams${scale}`,
+      target: `HTTP endpoint: peak RSS of its process < 512 MB with ${n} streams${scale}`,
       measured: `${fmt(concurrency.rssPeakMb, 0)} MB`,
       met: concurrency.rssPeakMb < 512,
     });
