@@ -13,11 +13,10 @@ import type {
   ClientsReply,
   ClientsRequest,
   ClientsResult,
-  GapSummary,
 } from "./concurrency-protocol.js";
 import { describeError } from "./describe-error.js";
 import { streamEndpoint } from "./sse-client.js";
-import { percentileOfSorted, sortedCopy, spread } from "./stats.js";
+import { spread, tailSummary } from "./stats.js";
 import { expectedText, type Workload, workloadPrompt } from "./workload.js";
 
 const send = process.send?.bind(process);
@@ -31,16 +30,6 @@ const reply = (message: ClientsReply) => send(message);
 
 // The benchmark gone (finished, crashed or killed) closes the channel: no orphaned clients.
 process.on("disconnect", () => process.exit(0));
-
-function summariseGaps(gaps: ArrayLike<number>): GapSummary {
-  const sorted = sortedCopy(gaps);
-  return {
-    count: sorted.length,
-    p50: percentileOfSorted(sorted, 50),
-    p99: percentileOfSorted(sorted, 99),
-    max: sorted.length > 0 ? (sorted[sorted.length - 1] as number) : Number.NaN,
-  };
-}
 
 async function warmup(config: ClientsConfig): Promise<void> {
   const query = workloadPrompt({ tokens: 20, delayMs: 0 });
@@ -130,8 +119,8 @@ async function run(config: ClientsConfig): Promise<ClientsResult> {
     complete,
     failed,
     failures,
-    addedGapMs: summariseGaps(gaps.subarray(0, gapCount)),
-    steadyAddedGapMs: summariseGaps(steady),
+    addedGapMs: tailSummary(gaps.subarray(0, gapCount)),
+    steadyAddedGapMs: tailSummary(steady),
     steadyWindowMs: { from: lastFirstToken - started, to: firstEnd - started },
     ttftMs: spread(ttfts),
     wallMs,

@@ -7,15 +7,10 @@
  * @packageDocumentation
  */
 
-import type { Spread } from "./stats.js";
+import type { Spread, TailSummary } from "./stats.js";
 
 /** Percentiles of a gap distribution, ms. */
-export interface GapSummary {
-  count: number;
-  p50: number;
-  p99: number;
-  max: number;
-}
+export type GapSummary = TailSummary;
 
 /** What the clients need to know to run the streams. */
 export interface ClientsConfig {

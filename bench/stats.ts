@@ -43,3 +43,22 @@ export function spread(values: readonly number[]): Spread {
     n: sorted.length,
   };
 }
+
+/** Count, median, 99th percentile and maximum of a latency distribution, ms. */
+export interface TailSummary {
+  count: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/** The {@link TailSummary} of `values`; `NaN` figures when there are none. */
+export function tailSummary(values: ArrayLike<number>): TailSummary {
+  const sorted = sortedCopy(values);
+  return {
+    count: sorted.length,
+    p50: percentileOfSorted(sorted, 50),
+    p99: percentileOfSorted(sorted, 99),
+    max: sorted.length > 0 ? (sorted[sorted.length - 1] as number) : Number.NaN,
+  };
+}

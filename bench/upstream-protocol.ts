@@ -5,13 +5,10 @@
  * @packageDocumentation
  */
 
+import type { TailSummary } from "./stats.js";
+
 /** Token send-time gaps beyond the scripted delay, as the upstream itself saw them. */
-export interface PacingSummary {
-  count: number;
-  p50: number;
-  p99: number;
-  max: number;
-}
+export type PacingSummary = TailSummary;
 
 /** A question to the upstream child; every one is answered by a {@link Reply} with the same id. */
 export type Request =

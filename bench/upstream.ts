@@ -9,7 +9,7 @@
 
 import { startOpenAICompatibleServer, type TestingScript } from "../src/testing/index.js";
 import { epochMs, type PacingSummary, type Reply, type Request } from "./upstream-protocol.js";
-import { percentileOfSorted, sortedCopy } from "./stats.js";
+import { tailSummary } from "./stats.js";
 import { parseWorkload, tokenAt, type Workload } from "./workload.js";
 
 if (process.send === undefined) {
@@ -93,14 +93,9 @@ function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T
 }
 
 function pacing(): PacingSummary {
-  const sorted = sortedCopy(lateness);
+  const summary = tailSummary(lateness);
   lateness = [];
-  return {
-    count: sorted.length,
-    p50: percentileOfSorted(sorted, 50),
-    p99: percentileOfSorted(sorted, 99),
-    max: sorted.length > 0 ? (sorted[sorted.length - 1] as number) : Number.NaN,
-  };
+  return summary;
 }
 
 async function answer(request: Request): Promise<unknown> {
