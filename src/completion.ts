@@ -8,7 +8,7 @@ import {
   createCompletionChainWithFinishHolder,
 } from "./chain.js";
 import { CompletionError } from "./errors.js";
-import { withHandler } from "./finish-tracker.js";
+import { withHandler } from "./with-handler.js";
 import { resolveModel, secretsOf } from "./models.js";
 import {
   type CompletionOptions,

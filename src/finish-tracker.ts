@@ -1,7 +1,5 @@
 import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
-import type { Callbacks } from "@langchain/core/callbacks/manager";
 import type { LLMResult } from "@langchain/core/outputs";
-import type { RunnableConfig } from "@langchain/core/runnables";
 
 /**
  * Records the `finish_reason` a model reported at the end of its run. openai-node ends a stream
@@ -41,12 +39,4 @@ export function finishReasonOfResult(output: LLMResult): string | null {
     generation?.generationInfo?.finish_reason ??
     generation?.message?.response_metadata?.finish_reason;
   return typeof reason === "string" && reason !== "" ? reason : null;
-}
-
-/** `config` with one more callback handler, whatever shape its `callbacks` has. */
-export function withHandler(config: RunnableConfig, handler: BaseCallbackHandler): RunnableConfig {
-  const callbacks: Callbacks | undefined = config.callbacks;
-  if (callbacks === undefined) return { ...config, callbacks: [handler] };
-  if (Array.isArray(callbacks)) return { ...config, callbacks: [...callbacks, handler] };
-  return { ...config, callbacks: callbacks.copy([handler]) };
 }
