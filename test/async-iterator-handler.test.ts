@@ -103,7 +103,9 @@ describe("AsyncIteratorCallbackHandler", () => {
   test("it records the finish reason the model reported at its end", async () => {
     const handler = new AsyncIteratorCallbackHandler();
     expect(handler.finishReason).toBeUndefined();
-    handler.handleLLMEnd({ generations: [[{ text: "x", generationInfo: { finishReason: "length" } }]] });
+    handler.handleLLMEnd({
+      generations: [[{ text: "x", generationInfo: { finishReason: "length" } }]],
+    });
     expect(handler.finishReason).toBe("length");
     const silent = new AsyncIteratorCallbackHandler();
     silent.handleLLMEnd({ generations: [[{ text: "x" }]] });

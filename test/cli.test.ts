@@ -133,7 +133,19 @@ describe("the completion-chain CLI", () => {
       tokens: ["first", " second"],
       delayMs: (index) => (index === 0 ? 0 : 5_000),
     });
-    const run = cli(["serve", "--port", "0", "--base-url", server.url, "--model", "m"]);
+    const run = cli([
+      "serve",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--cors",
+      "http://app.test",
+      "--base-url",
+      server.url,
+      "--model",
+      "m",
+    ]);
     let stderr = "";
     run.child.stderr?.on("data", (chunk: string) => {
       stderr += chunk;
@@ -142,8 +154,9 @@ describe("the completion-chain CLI", () => {
       await new Promise((resolve) => setTimeout(resolve, 10));
     const base = (/serving POST (\S+)\/other\/completion/.exec(stderr) as RegExpExecArray)[1];
     expect(base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    const health = await fetch(`${base}/health`);
+    const health = await fetch(`${base}/health`, { headers: { origin: "http://app.test" } });
     expect(health.status).toBe(200);
+    expect(health.headers.get("access-control-allow-origin")).toBe("http://app.test");
     const response = await fetch(`${base}/other/completion`, {
       method: "POST",
       headers: { "content-type": "application/json" },
