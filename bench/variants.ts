@@ -45,9 +45,9 @@ export const MODEL_ID: Record<Kind, string> = {
   chat: "bench-chat",
 };
 
-/** completion()'s defaults, sent by every variant so the request bodies match. */
-const TEMPERATURE = 0.7;
-const MAX_TOKENS = 1024;
+/** completion()'s defaults, sent by every variant (and the floor endpoint) so the request bodies match. */
+export const TEMPERATURE = 0.7;
+export const MAX_TOKENS = 1024;
 
 /** The registry completion() and the endpoint use: both kinds on the upstream, no retries. */
 export function benchRegistry(upstreamURL: string): ModelRegistry {
