@@ -27,6 +27,20 @@ import { MODEL_ID } from "./variants.js";
 
 export type { GapSummary } from "./concurrency-protocol.js";
 
+/** The endpoints the concurrency run can measure: this library's, and the hand-written floor. */
+export type EndpointId = "ours" | "floor";
+export const ENDPOINT_IDS: readonly EndpointId[] = ["ours", "floor"];
+export const ENDPOINT_LABELS: Record<EndpointId, string> = {
+  ours: "ours (serveCompletion)",
+  floor: "floor (node:http + openai SDK)",
+};
+
+/** One endpoint at one N. */
+export interface ConcurrencyRun {
+  endpoint: EndpointId;
+  result: ConcurrencyResult;
+}
+
 export interface ConcurrencyConfig {
   streams: number;
   tokens: number;
@@ -160,12 +174,14 @@ async function expect<Op extends ClientsReply["op"]>(
  * Runs `streams` clients, in a child process, against the endpoint at once, while this process
  * (which serves the endpoint) measures its own RSS, CPU and event-loop delay.
  *
- * @param endpointURL - the in-process `serveCompletion` server
+ * @param endpointURL - an endpoint served in this process: `serveCompletion`, or the floor
+ * @param label - names the endpoint in the progress line
  */
 export async function measureConcurrency(
   config: ConcurrencyConfig,
   endpointURL: string,
   upstream: UpstreamProcess,
+  label = "endpoint",
 ): Promise<ConcurrencyResult> {
   const clientsConfig: ClientsConfig = { ...config, endpointURL, model: MODEL_ID.completion };
   const clients = await startClientsProcess();
@@ -188,7 +204,7 @@ export async function measureConcurrency(
     const started = performance.now();
 
     process.stderr.write(
-      `  concurrency: ${config.streams} streams × ${config.tokens} tokens (clients in a child process)\n`,
+      `  concurrency, ${label}: ${config.streams} streams × ${config.tokens} tokens (clients in a child process)\n`,
     );
     let clientsResult: ClientsResult;
     try {

@@ -1,9 +1,11 @@
 /**
- * `npm run bench [-- --quick] [-- --streams=N] [-- --only=throughput,abort,concurrency]`
+ * `npm run bench [-- --quick] [-- --streams=N[,N…]] [-- --endpoint=ours|floor|both]
+ * [-- --only=throughput,abort,concurrency]`
  *
  * Streams the same completions through six clients (raw openai SDK, LangChain, AI SDK,
  * completion(), the chain, the HTTP endpoint) against an upstream in a child process, then times
- * aborts and runs many concurrent streams through the endpoint. Prints a Markdown report and
+ * aborts and runs many concurrent streams through the endpoint, and through a hand-written floor
+ * endpoint (`floor-endpoint.ts`) for comparison. Prints a Markdown report and
  * writes `results.json` and `cpu-per-token.svg` next to this file (`*.quick.*` for `--quick`,
  * `*.partial.*` for `--only`).
  * Exits non-zero only when something is functionally wrong: a stream incomplete, an error.
@@ -19,9 +21,13 @@ import { serveCompletion } from "../src/http/index.js";
 import { type AbortConfig, type AbortSample, measureAbort } from "./abort.js";
 import {
   type ConcurrencyConfig,
-  type ConcurrencyResult,
+  type ConcurrencyRun,
+  ENDPOINT_IDS,
+  ENDPOINT_LABELS,
+  type EndpointId,
   measureConcurrency,
 } from "./concurrency.js";
+import { serveFloor } from "./floor-endpoint.js";
 import { renderReport } from "./report.js";
 import { summariseAbort, summariseThroughput } from "./summary.js";
 import { renderCpuChart } from "./svg.js";
@@ -56,24 +62,45 @@ const throughputConfigs: ThroughputConfig[] = quick
 const abortConfig: AbortConfig = quick
   ? { reps: 3, langchainBreakReps: 0 }
   : { reps: 10, langchainBreakReps: 3 };
-const concurrencyConfig: ConcurrencyConfig = {
-  streams: Number(option("streams") ?? (quick ? 50 : 1_000)),
+/** `--streams=N` or a sweep, `--streams=100,200,400`: each N (ascending) is run for every endpoint. */
+const streamCounts = (option("streams") ?? (quick ? "50" : "1000"))
+  .split(",")
+  .map((n) => Number(n.replaceAll("_", "")))
+  .sort((a, b) => a - b);
+if (streamCounts.some((n) => !Number.isInteger(n) || n < 1)) {
+  throw new Error(`--streams takes whole numbers ≥ 1, comma-separated; got ${option("streams")}`);
+}
+/** `--endpoint=ours|floor|both`; the quick run (CI) measures ours alone. */
+const endpointOption = option("endpoint") ?? (quick ? "ours" : "both");
+const endpoints: readonly EndpointId[] =
+  endpointOption === "both" ? ENDPOINT_IDS : ENDPOINT_IDS.filter((id) => id === endpointOption);
+if (endpoints.length === 0) {
+  throw new Error(`--endpoint takes ours, floor or both; got ${endpointOption}`);
+}
+const concurrencyConfigs: ConcurrencyConfig[] = streamCounts.map((streams) => ({
+  streams,
   tokens: quick ? 60 : 500,
   delayMs: 50,
   rampMs: quick ? 250 : 1_000,
-};
+}));
 
 const failures: string[] = [];
 const wakeCostUs = await measureWakeCost();
 const upstream = await startUpstreamProcess();
 const models = benchRegistry(upstream.url);
 const endpoint = await serveCompletion({ port: 0, log: false, models });
+const floor =
+  runs("concurrency") && endpoints.includes("floor") ? await serveFloor(upstream.url) : undefined;
+const endpointURLs: Record<EndpointId, string | undefined> = {
+  ours: endpoint.url,
+  floor: floor?.url,
+};
 const targets = { upstreamURL: upstream.url, endpointURL: endpoint.url };
 
 const throughput: { config: ThroughputConfig; samples: ThroughputSample[] }[] = [];
 let abortSamples: AbortSample[] = [];
 let abortClock = 0;
-let concurrency: ConcurrencyResult | undefined;
+const concurrencyRuns: ConcurrencyRun[] = [];
 try {
   if (runs("throughput")) {
     for (const config of throughputConfigs) {
@@ -93,16 +120,30 @@ try {
     }
   }
   if (runs("concurrency")) {
-    concurrency = await measureConcurrency(concurrencyConfig, endpoint.url, upstream);
-    if (concurrency.failed > 0) {
-      failures.push(
-        `concurrency: ${concurrency.failed} of ${concurrency.streams} streams incomplete or failed`,
-        ...concurrency.failures,
-      );
+    for (const config of concurrencyConfigs) {
+      for (const id of endpoints) {
+        // The previous run's upstream connections gone first, so no run inherits another's load.
+        await upstream.idle(10_000);
+        const label = ENDPOINT_LABELS[id];
+        const result = await measureConcurrency(
+          config,
+          endpointURLs[id] as string,
+          upstream,
+          label,
+        );
+        concurrencyRuns.push({ endpoint: id, result });
+        if (result.failed > 0) {
+          failures.push(
+            `concurrency, ${label}: ${result.failed} of ${result.streams} streams incomplete or failed`,
+            ...result.failures,
+          );
+        }
+      }
     }
   }
 } finally {
   await endpoint.close();
+  await floor?.close();
   await upstream.close();
 }
 
@@ -111,7 +152,11 @@ const figures = summariseThroughput(
   VARIANTS,
 );
 const abortFigures = summariseAbort(abortSamples);
-const targetChecks = checkTargets(figures, abortFigures, concurrency);
+/** The largest N's run of an endpoint: what the targets (about 1,000 streams) are checked against. */
+const largest = (id: EndpointId) => concurrencyRuns.findLast((r) => r.endpoint === id)?.result;
+const concurrency = largest("ours");
+const concurrencyFloor = largest("floor");
+const targetChecks = checkTargets(figures, abortFigures, concurrency, concurrencyFloor);
 /** The commit measured, and whether src/ differed from it: results are only comparable per code. */
 function codeVersion(): string {
   const git = (...command: string[]) =>
@@ -146,7 +191,7 @@ const report = renderReport({
   })),
   variants: VARIANTS,
   aborts: abortFigures,
-  concurrency,
+  concurrency: concurrencyRuns,
   targets: targetChecks,
   failures,
   clockUncertaintyMs: abortClock,
@@ -169,10 +214,17 @@ await writeFile(
     {
       machine,
       quick,
-      config: { throughput: throughputConfigs, abort: abortConfig, concurrency: concurrencyConfig },
+      config: {
+        throughput: throughputConfigs,
+        abort: abortConfig,
+        concurrency: { ...concurrencyConfigs.at(-1), streamCounts, endpoints },
+      },
       throughput: { figures, samples: throughput.flatMap((t) => t.samples) },
       abort: { figures: abortFigures, samples: abortSamples, clockUncertaintyMs: abortClock },
+      // Ours and the floor at the largest N; every run (a sweep, both endpoints) in concurrencyRuns.
       concurrency,
+      concurrencyFloor,
+      concurrencyRuns,
       targets: targetChecks,
       failures,
     },
