@@ -1,7 +1,7 @@
 import { completion } from "../completion.js";
 import { type CompletionError, isCompletionError } from "../errors.js";
 import type { ModelRegistry } from "../models.js";
-import { type StreamHead, sseBody } from "./sse-body.js";
+import { SseSession, type StreamHead, sseBody, withSession } from "./sse-body.js";
 import type { SseFormat } from "./sse.js";
 import {
   type CompletionBody,
@@ -259,12 +259,18 @@ export function createCompletionHandler(
     } finally {
       clearTimeout(pingTimer);
     }
-    return new Response(
-      sseBody(iterator, head, body.stream, format, pingIntervalMs, started, log),
-      {
-        status: 200,
-        headers: { ...SSE_HEADERS, ...cors },
-      },
+    const session = new SseSession(
+      iterator,
+      head,
+      body.stream,
+      format,
+      pingIntervalMs,
+      started,
+      log,
+    );
+    return withSession(
+      new Response(sseBody(session), { status: 200, headers: { ...SSE_HEADERS, ...cors } }),
+      session,
     );
   };
 }

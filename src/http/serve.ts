@@ -1,11 +1,14 @@
-import type { Server } from "node:http";
+import type { Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createAdaptorServer } from "@hono/node-server";
+import { createAdaptorServer, type Http2Bindings, type HttpBindings } from "@hono/node-server";
+import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import {
   type CompletionHandlerOptions,
   createCompletionHandler,
   type RequestLogEntry,
 } from "./handler.js";
+import { writeSessionToNode } from "./node-sse.js";
+import { takeSession } from "./sse-body.js";
 
 /** Options of {@link serveCompletion}: the handler's, plus where to listen. */
 export interface ServeOptions extends Omit<CompletionHandlerOptions, "signal" | "onRequestEnd"> {
@@ -59,9 +62,18 @@ export async function serveCompletion(options: ServeOptions = {}): Promise<Compl
       if (shutdown.signal.aborted) setImmediate(() => server.closeIdleConnections());
     },
   });
+  // Event streams are written to the socket directly rather than through the web ReadableStream
+  // the handler also offers (see takeSession); every other response goes through the adapter.
+  const fetch = async (request: Request, env?: HttpBindings | Http2Bindings): Promise<Response> => {
+    const response = await handler(request);
+    const session = takeSession(response);
+    if (session === undefined || env?.outgoing === undefined) return response;
+    await writeSessionToNode(session, response, env.outgoing as ServerResponse);
+    return RESPONSE_ALREADY_SENT;
+  };
   // overrideGlobalObjects: false — a library must not replace the process's global Request/Response.
   const server = createAdaptorServer({
-    fetch: handler,
+    fetch,
     hostname: host,
     overrideGlobalObjects: false,
   }) as Server;

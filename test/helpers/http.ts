@@ -1,16 +1,57 @@
-import { request as httpRequest } from "node:http";
+import { request as httpRequest, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createAdaptorServer } from "@hono/node-server";
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import { afterEach } from "vitest";
-import { type CompletionServer, type ServeOptions, serveCompletion } from "../../src/http/index.js";
+import {
+  type CompletionServer,
+  createCompletionHandler,
+  type ServeOptions,
+  serveCompletion,
+} from "../../src/http/index.js";
 
 const servers: CompletionServer[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => server.close()));
 });
 
+/**
+ * How the response body reaches the socket: `node` is `serveCompletion` (frames written straight
+ * to the Node response), `web` is the handler's web `ReadableStream` read by `@hono/node-server`, as
+ * for a user who mounts `createCompletionHandler` in their own server.
+ */
+export type Transport = "node" | "web";
+export const TRANSPORTS: readonly Transport[] = ["node", "web"];
+
+/** `createCompletionHandler` mounted in a plain `@hono/node-server` adaptor, on 127.0.0.1:0. */
+async function webEndpoint(options: ServeOptions): Promise<CompletionServer> {
+  const { host: _host, port: _port, log: _log, ...handlerOptions } = options;
+  const shutdown = new AbortController();
+  const handler = createCompletionHandler({ ...handlerOptions, signal: shutdown.signal });
+  const server = createAdaptorServer({ fetch: handler, overrideGlobalObjects: false }) as Server;
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        shutdown.abort();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
 /** The endpoint served on 127.0.0.1, port 0, closed after the test. */
-export async function endpoint(options: ServeOptions = {}): Promise<CompletionServer> {
-  const server = await serveCompletion({ port: 0, log: false, ...options });
+export async function endpoint(
+  options: ServeOptions & { transport?: Transport } = {},
+): Promise<CompletionServer> {
+  const { transport = "node", ...serveOptions } = options;
+  const server =
+    transport === "node"
+      ? await serveCompletion({ port: 0, log: false, ...serveOptions })
+      : await webEndpoint(serveOptions);
   servers.push(server);
   return server;
 }
