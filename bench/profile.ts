@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/profile.ts <variant> [completion|chat] [--requests=20] [--tokens=2000]`
+ * `npx tsx bench/profile.ts <variant> [completion|chat] [--requests=20] [--tokens=2000] [--delay=0]`
  *
  * CPU-profiles one variant streaming flat out (e.g. `completion`, `langchain`, `http`; see
  * `variants.ts`), then prints where the time went (`profile-summary.ts`). Re-runs itself under
@@ -97,7 +97,7 @@ const endpoint = await serveCompletion({
   models: benchRegistry(upstream.url),
 });
 const stream = variant.prepare(kind, { upstreamURL: upstream.url, endpointURL: endpoint.url });
-const workload = { tokens, delayMs: 0 };
+const workload = { tokens, delayMs: option("delay", 0) };
 const prompt = workloadPrompt(workload);
 const expected = expectedText(workload);
 const once = async () => {
