@@ -18,7 +18,8 @@ type Waiter = {
  * does) so tokens are queued in the order the model produced them. Empty tokens (OpenAI's final and
  * usage chunks) are skipped.
  *
- * One consumer: {@link aiter} may be called once.
+ * One consumer: {@link aiter} may be called once. Calls of its `next()` may overlap (`Promise.all`
+ * of two); they are answered in the order they were made.
  *
  * @example
  * ```ts
@@ -36,7 +37,8 @@ export class AsyncIteratorCallbackHandler extends BaseCallbackHandler {
 
   private readonly queue: string[] = [];
   private head = 0;
-  private waiter: Waiter | undefined;
+  /** Calls of `next()` waiting for a token, oldest first. */
+  private readonly waiters: Waiter[] = [];
   private finished = false;
   private failure: { error: unknown } | undefined;
   private iterating = false;
@@ -48,13 +50,9 @@ export class AsyncIteratorCallbackHandler extends BaseCallbackHandler {
   /** Queues a non-empty token. */
   override handleLLMNewToken(token: string): void {
     if (token === "" || this.finished) return;
-    const waiter = this.waiter;
-    if (waiter !== undefined) {
-      this.waiter = undefined;
-      waiter.resolve({ value: token, done: false });
-    } else {
-      this.queue.push(token);
-    }
+    const waiter = this.waiters.shift();
+    if (waiter !== undefined) waiter.resolve({ value: token, done: false });
+    else this.queue.push(token);
   }
 
   /**
@@ -90,11 +88,14 @@ export class AsyncIteratorCallbackHandler extends BaseCallbackHandler {
     if (this.finished) return;
     this.finished = true;
     if (error !== undefined) this.failure = { error };
-    const waiter = this.waiter;
-    if (waiter === undefined) return;
-    this.waiter = undefined;
-    if (this.failure) waiter.reject(this.failure.error);
-    else waiter.resolve({ value: undefined, done: true });
+    // Waiters exist only when the queue is empty: the first gets the error (thrown once), the
+    // rest the end.
+    for (const waiter of this.waiters.splice(0)) {
+      const failure = this.failure;
+      this.failure = undefined;
+      if (failure) waiter.reject(failure.error);
+      else waiter.resolve({ value: undefined, done: true });
+    }
   }
 
   /** True once the handler has been closed (by the model's end, an error, or its owner). */
@@ -122,7 +123,7 @@ export class AsyncIteratorCallbackHandler extends BaseCallbackHandler {
       return Promise.resolve({ value: undefined, done: true });
     }
     return new Promise((resolve, reject) => {
-      this.waiter = { resolve, reject };
+      this.waiters.push({ resolve, reject });
     });
   }
 

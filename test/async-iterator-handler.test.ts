@@ -30,6 +30,20 @@ describe("AsyncIteratorCallbackHandler", () => {
     expect(await result).toEqual(Array.from({ length: 100 }, (_, i) => String(i)));
   });
 
+  test("overlapping next() calls are answered in order, and none is left hanging at the end", async () => {
+    const handler = new AsyncIteratorCallbackHandler();
+    const iterator = handler.aiter();
+    const pending = [iterator.next(), iterator.next(), iterator.next(), iterator.next()];
+    handler.handleLLMNewToken("a");
+    handler.handleLLMNewToken("b");
+    handler.close(new Error("boom"));
+    const results = await Promise.allSettled(pending);
+    expect(results[0]).toEqual({ status: "fulfilled", value: { value: "a", done: false } });
+    expect(results[1]).toEqual({ status: "fulfilled", value: { value: "b", done: false } });
+    expect(results[2]).toMatchObject({ status: "rejected", reason: { message: "boom" } });
+    expect(results[3]).toEqual({ status: "fulfilled", value: { value: undefined, done: true } });
+  });
+
   test("empty tokens from final and usage chunks are skipped", async () => {
     const handler = new AsyncIteratorCallbackHandler();
     handler.handleLLMNewToken("");
