@@ -24,6 +24,44 @@ describe.each(kinds)("completion() on %s", (model) => {
     expect(received).toEqual(tokens);
   });
 
+  test("overlapping next() calls get the tokens in order, then the end", async () => {
+    const server = await upstream({ tokens: ["a", "b", "c"] });
+    const stream = completion({
+      query: "go",
+      stream: true,
+      echo: true,
+      prompt: "Q:{input}",
+      model,
+      models: registry(server),
+    });
+    const iterator = stream[Symbol.asyncIterator]();
+    const results = await Promise.all(Array.from({ length: 6 }, () => iterator.next()));
+    expect(results.map((result) => result.value)).toEqual([
+      "Q:go",
+      "a",
+      "b",
+      "c",
+      undefined,
+      undefined,
+    ]);
+  });
+
+  test("return() while a next() waits ends both at once and closes the upstream socket", async () => {
+    const server = await upstream({
+      tokens: ["a", "b"],
+      delayMs: (index) => (index === 0 ? 0 : 5_000),
+    });
+    const iterator = completion({ query: "go", stream: true, model, models: registry(server) })[
+      Symbol.asyncIterator
+    ]();
+    expect(await iterator.next()).toEqual({ value: "a", done: false });
+    const waiting = iterator.next();
+    expect(await iterator.return?.()).toEqual({ value: undefined, done: true });
+    expect(await waiting).toEqual({ value: undefined, done: true });
+    await server.waitForConnections(0);
+    expect(server.tokensSent()).toBe(1);
+  });
+
   test("stream: false resolves to exactly what the stream yields, echo included", async () => {
     const server = await upstream({ tokens: ["Hello", ",", " 世界", "\n", "🌍"] });
     const models = registry(server);
