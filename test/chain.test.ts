@@ -1,5 +1,6 @@
 import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import { RunnableLambda } from "@langchain/core/runnables";
+import { RunCollectorCallbackHandler } from "@langchain/core/tracers/run_collector";
 import { FakeListChatModel } from "@langchain/core/utils/testing";
 import { describe, expect, test } from "vitest";
 import { buildRegisteredModel, createCompletionChain, isCompletionError } from "../src/index.js";
@@ -114,6 +115,30 @@ describe("createCompletionChain()", () => {
     expect(chat?.tags).toContain("mine");
     expect(recorder.tokens).toEqual(["x", "y"]);
   });
+
+  test.each(["invoke", "stream"] as const)(
+    "%s() is traced as one chain run, its input and whole output, around the model's run",
+    async (method) => {
+      const server = await upstream({ tokens: ["x", "y"] });
+      const model = buildRegisteredModel("test-completion", settings, { models: registry(server) });
+      const chain = createCompletionChain({ model, prompt: "Q: {input}" });
+      const collector = new RunCollectorCallbackHandler();
+      const options = { callbacks: [collector], runName: "mine" };
+      if (method === "invoke") await chain.invoke({ input: "q" }, options);
+      else await collect(await chain.stream({ input: "q" }, options));
+      expect(collector.tracedRuns).toHaveLength(1);
+      const [run] = collector.tracedRuns;
+      expect(run).toMatchObject({
+        name: "mine",
+        run_type: "chain",
+        inputs: { input: "q" },
+        outputs: { output: "xy" },
+      });
+      expect(run?.child_runs?.map((child) => [child.run_type, child.inputs])).toEqual([
+        ["llm", { prompts: ["Q: q"] }],
+      ]);
+    },
+  );
 
   test(".withFallbacks() recovers from an upstream failure with another chain", async () => {
     const broken = await upstream({ status: 500 });
