@@ -187,55 +187,11 @@ class CompletionChain extends Runnable<CompletionChainInput, string> {
    * token); with a `streamEvents`/`streamLog` handler attached, LangChain's own path, which also
    * reports the chain's stream.
    */
-  override async *_streamIterator(
+  override _streamIterator(
     input: CompletionChainInput,
     options?: Partial<RunnableConfig>,
   ): AsyncGenerator<string> {
-    const config = ensureConfig(options);
-    const callbackManager = await getCallbackManagerForConfig(config);
-    if (callbackManager?.handlers.some(tapsStream)) {
-      yield* this.streamWithTaps(input, config);
-      return;
-    }
-    const runManager = await callbackManager?.handleChainStart(
-      this.toJSON(),
-      input as unknown as Record<string, unknown>,
-      config.runId,
-      (config as { runType?: string }).runType,
-      undefined,
-      undefined,
-      config.runName ?? this.getName(),
-    );
-    delete config.runId;
-    // The loop of tokens() written out here: with LangChain's AsyncLocalStorage active, every
-    // promise pays Node's async hooks, and a generator layer less measured ~5 µs a token less.
-    const childConfig = patchConfig(config, { callbacks: runManager?.getChild() });
-    let output = "";
-    try {
-      const run = await this.begin(input, childConfig);
-      if (run.echo !== "") {
-        output = run.echo;
-        yield run.echo;
-      }
-      try {
-        for await (const chunk of run.stream) {
-          const text = this.take(run, chunk);
-          if (text !== "") {
-            output += text;
-            yield text;
-          }
-        }
-      } catch (error) {
-        throw toCompletionError(error, { signal: childConfig.signal, secrets: this.secrets });
-      }
-      this.end(run);
-      // As tokens(): a pipeline's invoke() concatenates the chunks, and needs one.
-      if (output === "") yield "";
-    } catch (error) {
-      await runManager?.handleChainError(error);
-      throw error;
-    }
-    await runManager?.handleChainEnd({ output });
+    return this.tokens(input, ensureConfig(options), true);
   }
 
   private async *streamWithTaps(
@@ -251,35 +207,74 @@ class CompletionChain extends Runnable<CompletionChainInput, string> {
         runConfig?: Partial<RunnableConfig>,
       ) {
         for await (const value of inputs) {
-          yield* tokens(value, patchConfig(runConfig, { callbacks: runManager?.getChild() }));
+          yield* tokens(
+            value,
+            patchConfig(runConfig, { callbacks: runManager?.getChild() }),
+            false,
+          );
         }
       },
       config,
     );
   }
 
-  /** The prompt, then the model's non-empty tokens; `""` alone when there are none. */
+  /**
+   * The prompt, then the model's non-empty tokens; `""` alone when there are none. With `ownRun`,
+   * inside a chain run of its own (the `.stream()` path): one generator between the model and the
+   * caller, since with LangChain's AsyncLocalStorage active every promise pays Node's async hooks
+   * (a second generator layer measured ~9 µs a token with bench/profile.ts).
+   */
   private async *tokens(
     input: CompletionChainInput,
     config: RunnableConfig,
+    ownRun: boolean,
   ): AsyncGenerator<string> {
-    const run = await this.begin(input, config);
-    let empty = run.echo === "";
-    if (!empty) yield run.echo;
-    try {
-      for await (const chunk of run.stream) {
-        const text = this.take(run, chunk);
-        if (text !== "") {
-          empty = false;
-          yield text;
-        }
+    let runManager: CallbackManagerForChainRun | undefined;
+    let runConfig = config;
+    if (ownRun) {
+      const callbackManager = await getCallbackManagerForConfig(config);
+      if (callbackManager?.handlers.some(tapsStream)) {
+        yield* this.streamWithTaps(input, config);
+        return;
       }
-    } catch (error) {
-      throw toCompletionError(error, { signal: config.signal, secrets: this.secrets });
+      runManager = await callbackManager?.handleChainStart(
+        this.toJSON(),
+        input as unknown as Record<string, unknown>,
+        config.runId,
+        (config as { runType?: string }).runType,
+        undefined,
+        undefined,
+        config.runName ?? this.getName(),
+      );
+      delete config.runId;
+      runConfig = patchConfig(config, { callbacks: runManager?.getChild() });
     }
-    this.end(run);
-    // `invoke()` of a pipeline concatenates the chunks; with none it would get `undefined`, not "".
-    if (empty) yield "";
+    let output = "";
+    try {
+      const run = await this.begin(input, runConfig);
+      if (run.echo !== "") {
+        output = run.echo;
+        yield run.echo;
+      }
+      try {
+        for await (const chunk of run.stream) {
+          const text = this.take(run, chunk);
+          if (text !== "") {
+            output += text;
+            yield text;
+          }
+        }
+      } catch (error) {
+        throw toCompletionError(error, { signal: runConfig.signal, secrets: this.secrets });
+      }
+      this.end(run);
+      // `invoke()` of a pipeline concatenates the chunks; with none it would get `undefined`, not "".
+      if (output === "") yield "";
+    } catch (error) {
+      await runManager?.handleChainError(error);
+      throw error;
+    }
+    await runManager?.handleChainEnd({ output });
   }
 
   /** What {@link tokens} yields, concatenated, without a generator between the model and the sum. */

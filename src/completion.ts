@@ -100,8 +100,8 @@ const DONE: IteratorResult<string> = Object.freeze({ value: undefined, done: tru
  * `.stream()` only closes the socket when the next token arrives).
  *
  * Written out rather than as an async generator delegating to the handler (`yield*`): a token then
- * costs one promise reaction instead of a generator resumption on top of it (measured with
- * bench/profile.ts; ~2 µs a token on a paced stream).
+ * costs one promise reaction instead of a generator resumption on top of it (the generator's own
+ * time was ~2 µs a token in a paced profile, `bench/profile.ts completion --delay=5`).
  */
 class CompletionStream implements AsyncIterableIterator<string> {
   private state: "idle" | "starting" | "streaming" | "done" = "idle";
