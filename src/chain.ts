@@ -220,9 +220,9 @@ class CompletionChain extends Runnable<CompletionChainInput, string> {
 
   /**
    * The prompt, then the model's non-empty tokens; `""` alone when there are none. With `ownRun`,
-   * inside a chain run of its own (the `.stream()` path): one generator between the model and the
-   * caller, since with LangChain's AsyncLocalStorage active every promise pays Node's async hooks
-   * (a second generator layer measured ~9 µs a token with bench/profile.ts).
+   * inside a chain run of its own (the `.stream()` path), so that one generator, not two, stands
+   * between the model and the caller: each layer is a resumption per token, and with LangChain's
+   * AsyncLocalStorage active every promise also pays Node's async hooks.
    */
   private async *tokens(
     input: CompletionChainInput,
