@@ -73,8 +73,7 @@ export class SseSession {
   private stop(error?: string): void {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.ping);
-    clearInterval(this.ping);
+    clearTimeout(this.ping); // the first timeout or the interval after it: one clear stops either
     this.log(200, this.tokens, error);
   }
 
