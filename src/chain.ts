@@ -265,7 +265,7 @@ class CompletionChain extends Runnable<CompletionChainInput, string> {
           }
         }
       } catch (error) {
-        throw toCompletionError(error, { signal: runConfig.signal, secrets: this.secrets });
+        throw this.failure(error, runConfig.signal);
       }
       this.end(run);
       // `invoke()` of a pipeline concatenates the chunks; with none it would get `undefined`, not "".
@@ -284,7 +284,7 @@ class CompletionChain extends Runnable<CompletionChainInput, string> {
     try {
       for await (const chunk of run.stream) text += this.take(run, chunk);
     } catch (error) {
-      throw toCompletionError(error, { signal: config.signal, secrets: this.secrets });
+      throw this.failure(error, config.signal);
     }
     this.end(run);
     return text;
@@ -325,6 +325,11 @@ class CompletionChain extends Runnable<CompletionChainInput, string> {
     };
   }
 
+  /** A failure of the model's stream as a `CompletionError`, the model's keys redacted. */
+  private failure(error: unknown, signal: AbortSignal | undefined): CompletionError {
+    return toCompletionError(error, { signal, secrets: this.secrets });
+  }
+
   /** One chunk's text; notes its finish reason. */
   private take(run: TokenRun, chunk: unknown): string {
     run.finishReason = finishReasonOf(chunk) ?? run.finishReason;
@@ -333,9 +338,7 @@ class CompletionChain extends Runnable<CompletionChainInput, string> {
 
   /** After the model's stream: an abort or a missing finish reason fails the run. */
   private end(run: TokenRun): void {
-    if (run.signal?.aborted) {
-      throw toCompletionError(run.signal.reason, { signal: run.signal, secrets: this.secrets });
-    }
+    if (run.signal?.aborted) throw this.failure(run.signal.reason, run.signal);
     if (this.requireFinish && !(run.tracker ? run.tracker.finishReason : run.finishReason)) {
       throw new CompletionError(
         "upstream_incomplete",
