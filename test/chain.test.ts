@@ -140,6 +140,25 @@ describe("createCompletionChain()", () => {
     },
   );
 
+  test.each(["invoke", "stream"] as const)(
+    "%s(): an upstream failure ends the chain run with the error, after the model run's",
+    async (method) => {
+      const broken = await upstream({ status: 500 });
+      const model = buildRegisteredModel("test-completion", settings, { models: registry(broken) });
+      const chain = createCompletionChain({ model });
+      const collector = new RunCollectorCallbackHandler();
+      const run = async () =>
+        method === "invoke"
+          ? chain.invoke({ input: "q" }, { callbacks: [collector] })
+          : collect(await chain.stream({ input: "q" }, { callbacks: [collector] }));
+      await expect(run()).rejects.toMatchObject({ code: "upstream_error" });
+      const [traced] = collector.tracedRuns;
+      expect(traced?.name).toBe("CompletionChain");
+      expect(traced?.error).toMatch(/upstream|500/i);
+      expect(traced?.child_runs?.[0]?.error).toBeDefined();
+    },
+  );
+
   test(".withFallbacks() recovers from an upstream failure with another chain", async () => {
     const broken = await upstream({ status: 500 });
     const model = buildRegisteredModel("test-completion", settings, { models: registry(broken) });
