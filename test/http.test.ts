@@ -225,6 +225,23 @@ describe.each(TRANSPORTS)("%s transport", (transport: Transport) => {
       expect(server.tokensSent()).toBe(1);
     });
 
+    test("a client that disconnects is logged once, as client_closed", async () => {
+      const server = await upstream({
+        tokens: ["first", " never"],
+        delayMs: (index) => (index === 0 ? 0 : 5_000),
+      });
+      const lines: string[] = [];
+      const api = await serve({ models: registry(server), log: (line) => lines.push(line) });
+      const response = await post(api, { query: "x", stream: true });
+      const reader = response.body?.getReader();
+      await reader?.read();
+      await reader?.cancel();
+      await server.waitForConnections(0);
+      await sleep(50);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^POST \/other\/completion 200 \d+ms 1 tokens client_closed$/);
+    });
+
     test("200 concurrent streams each receive their complete text", async () => {
       const server = await upstream({ delayMs: 2 });
       const api = await serve({ models: registry(server) });

@@ -6,6 +6,7 @@ import { afterEach } from "vitest";
 import {
   type CompletionServer,
   createCompletionHandler,
+  formatLogLine,
   type ServeOptions,
   serveCompletion,
 } from "../../src/http/index.js";
@@ -25,9 +26,13 @@ export const TRANSPORTS: readonly Transport[] = ["node", "web"];
 
 /** `createCompletionHandler` mounted in a plain `@hono/node-server` adaptor, on 127.0.0.1:0. */
 async function webEndpoint(options: ServeOptions): Promise<CompletionServer> {
-  const { host: _host, port: _port, log: _log, ...handlerOptions } = options;
+  const { host: _host, port: _port, log, ...handlerOptions } = options;
   const shutdown = new AbortController();
-  const handler = createCompletionHandler({ ...handlerOptions, signal: shutdown.signal });
+  const handler = createCompletionHandler({
+    ...handlerOptions,
+    signal: shutdown.signal,
+    ...(log ? { onRequestEnd: (entry) => log(formatLogLine(entry)) } : {}),
+  });
   const server = createAdaptorServer({ fetch: handler, overrideGlobalObjects: false }) as Server;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
