@@ -16,6 +16,8 @@
  * - `upstream_error`: the endpoint answered with an error (HTTP `status`, or an error chunk mid-stream).
  * - `upstream_malformed`: the endpoint sent data that is not valid JSON / SSE.
  * - `upstream_incomplete`: the stream ended or dropped before the model said it had finished.
+ * - `upstream_timeout`: the endpoint sent nothing for `timeout` ms while the run waited on it (for
+ *   the response headers, the first token, or the next chunk); the request was aborted.
  * - `aborted`: the caller's `signal` was aborted.
  * - `internal`: anything else; `cause` holds the original.
  */
@@ -29,6 +31,7 @@ export type CompletionErrorCode =
   | "upstream_error"
   | "upstream_malformed"
   | "upstream_incomplete"
+  | "upstream_timeout"
   | "aborted"
   | "internal";
 

@@ -38,6 +38,13 @@ export interface CompletionOptions {
   models?: ModelRegistry;
   /** Aborts the upstream request at once. */
   signal?: AbortSignal;
+  /**
+   * Milliseconds the run may wait on the model endpoint — for the response headers, the first
+   * token, and each gap between chunks — before it fails with `upstream_timeout`. Counted only
+   * while the run waits on the endpoint, never while the consumer of the tokens holds it back.
+   * @defaultValue the model entry's `timeout`, else `600000` (10 minutes, the openai SDK's own)
+   */
+  timeout?: number;
   /** LangChain callbacks, passed to the chain run (tracing, logging). */
   callbacks?: Callbacks;
   /** LangChain run tags. */
@@ -65,13 +72,16 @@ const isPromptTemplate = (value: unknown): value is BasePromptTemplate =>
   typeof (value as BasePromptTemplate).format === "function" &&
   Array.isArray((value as BasePromptTemplate).inputVariables);
 
+/** The largest timer Node can set (2^31 - 1 ms, ~24.8 days); a larger delay would fire at once. */
+export const MAX_TIMEOUT_MS = 2_147_483_647;
+
 const modelConfig = z.strictObject({
   kind: z.enum(["completion", "chat"]).optional(),
   model: z.string().min(1).optional(),
   baseURL: z.url().optional(),
   apiKey: z.string().optional(),
   maxRetries: z.number().int().min(0).optional(),
-  timeout: z.number().positive().optional(),
+  timeout: z.number().positive().max(MAX_TIMEOUT_MS).optional(),
   modelKwargs: z.record(z.string(), z.unknown()).optional(),
 });
 
@@ -112,6 +122,11 @@ const schema = z.strictObject({
     .custom<AbortSignal>((value) => value instanceof AbortSignal, {
       error: "must be an AbortSignal",
     })
+    .optional(),
+  timeout: z
+    .number({ error: "must be a number of milliseconds" })
+    .positive({ error: "must be a positive number of milliseconds" })
+    .max(MAX_TIMEOUT_MS, { error: `must be at most ${MAX_TIMEOUT_MS} ms` })
     .optional(),
   callbacks: z.custom<Callbacks>((value) => typeof value === "object" && value !== null).optional(),
   tags: z.array(z.string()).optional(),
@@ -186,6 +201,7 @@ export function parseCommonOptions(input: unknown): ParsedCompletionOptions | un
     !optional(o.promptsDir, (v) => typeof v === "string" && v.length > 0) ||
     !optional(o.models, (v) => typeof v === "object" && v !== null && checkedRegistries.has(v)) ||
     !optional(o.signal, (v) => v instanceof AbortSignal) ||
+    !optional(o.timeout, (v) => typeof v === "number" && v > 0 && v <= MAX_TIMEOUT_MS) ||
     !optional(o.callbacks, (v) => typeof v === "object" && v !== null) ||
     !optional(o.tags, isStringArray) ||
     !optional(

@@ -43,6 +43,7 @@ const POOLS: Record<string, () => unknown[]> = {
     "registry",
   ],
   signal: () => [new AbortController().signal, {}, null],
+  timeout: () => [5_000, 1, 2 ** 31 - 1, 0, -5, 2 ** 31, Number.POSITIVE_INFINITY, Number.NaN, "1"],
   callbacks: () => [[], [new Handler()], "callbacks", null],
   tags: () => [["a"], [], [1], sparse(), "a"],
   metadata: () => [{ a: 1 }, Object.create(null), new Date(0), [], null, { [Symbol("s")]: 1 }],

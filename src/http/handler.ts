@@ -28,6 +28,19 @@ export interface CompletionHandlerOptions {
   corsOrigins?: readonly string[] | "*";
   /** The route. @defaultValue `"/other/completion"` */
   path?: string;
+  /**
+   * Milliseconds a request may wait on the model endpoint (headers, first token, each gap) before
+   * it fails with `upstream_timeout`: 504 before the response headers, an `event: error` after.
+   * A model entry's own `timeout` wins.
+   * @defaultValue `120000` (2 minutes)
+   */
+  timeoutMs?: number;
+  /**
+   * Milliseconds a client may accept no bytes of its event stream before it is dropped and its
+   * upstream request aborted (logged as `client_timeout`). Pings do not count as progress.
+   * @defaultValue `60000`
+   */
+  clientTimeoutMs?: number;
   /** Aborting it ends every stream in flight (server shutdown). */
   signal?: AbortSignal;
   /** Called once per request when its response has been fully sent or abandoned (for access logs). */

@@ -16,6 +16,12 @@ export interface ServeOptions extends Omit<CompletionHandlerOptions, "signal" | 
   host?: string;
   /** Port; `0` picks a free one. @defaultValue `7861` (Chatchat's API port) */
   port?: number;
+  /**
+   * Milliseconds `close()` gives the streams in flight to finish before it ends each with an
+   * `event: error` frame (code `shutting_down`) and aborts its upstream request.
+   * @defaultValue `10000`
+   */
+  graceMs?: number;
   /** Receives one line per request (method, path, status, duration, tokens); `false` for silence. @defaultValue stderr */
   log?: ((line: string) => void) | false;
 }
@@ -47,7 +53,13 @@ export function formatLogLine(entry: RequestLogEntry): string {
  * ```
  */
 export async function serveCompletion(options: ServeOptions = {}): Promise<CompletionServer> {
-  const { host = "127.0.0.1", port = 7861, log: logOption, ...handlerOptions } = options;
+  const {
+    host = "127.0.0.1",
+    port = 7861,
+    log: logOption,
+    graceMs: _graceMs,
+    ...handlerOptions
+  } = options;
   const log =
     logOption === false
       ? undefined
