@@ -1,6 +1,6 @@
 import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import type { LLMResult } from "@langchain/core/outputs";
-import { finishReasonOfResult } from "./finish-tracker.js";
+import { finishReasonOfResult } from "./run/chunks.js";
 
 type Waiter = {
   resolve: (result: IteratorResult<string>) => void;

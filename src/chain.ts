@@ -1,6 +1,10 @@
-import type { BaseLanguageModel } from "@langchain/core/language_models/base";
-import type { BasePromptTemplate } from "@langchain/core/prompts";
 import type { CallbackManagerForChainRun } from "@langchain/core/callbacks/manager";
+import type {
+  BaseLanguageModel,
+  BaseLanguageModelInput,
+} from "@langchain/core/language_models/base";
+import type { BasePromptValueInterface } from "@langchain/core/prompt_values";
+import type { BasePromptTemplate } from "@langchain/core/prompts";
 import {
   ensureConfig,
   getCallbackManagerForConfig,
@@ -8,22 +12,31 @@ import {
   Runnable,
   type RunnableConfig,
 } from "@langchain/core/runnables";
-import { CompletionError } from "./errors.js";
-import { type FinishReasonHolder, FinishTracker } from "./finish-tracker.js";
-import { withHandler } from "./with-handler.js";
-import { reportsFinishReason, secretsOf } from "./models.js";
+import { CompletionError, isCompletionError } from "./errors.js";
 import { loadPromptTemplate, parsePromptTemplate } from "./prompts.js";
-import { toCompletionError } from "./upstream-errors.js";
+import {
+  callWithConfig,
+  isRunnableLike,
+  timeoutOf,
+  transformStreamWithConfig,
+} from "./run/langchain-private.js";
+import { CompletionRun, DEFAULT_TIMEOUT_MS } from "./run/run.js";
 
 /** The input of a completion chain: the user's query, substituted for `{input}`. */
 export interface CompletionChainInput {
   input: string;
 }
 
+/**
+ * A model the chain can stream: any LangChain LLM or chat model, or a runnable wrapping one
+ * (`.withRetry()`, `.withFallbacks()`, `.bind()`, an `initChatModel` model).
+ */
+export type CompletionModel = BaseLanguageModel | Runnable<BaseLanguageModelInput, unknown>;
+
 /** Options of {@link createCompletionChain}. */
 export interface CompletionChainOptions {
-  /** Any LangChain LLM or chat model (`OpenAI`, `ChatOpenAI`, `ChatOllama`, a fake model…). */
-  model: BaseLanguageModel;
+  /** Any LangChain LLM or chat model (`OpenAI`, `ChatOpenAI`, `ChatOllama`, a fake model…), or a runnable wrapping one. */
+  model: CompletionModel;
   /**
    * The template: f-string text (`"Q: {input}\nA:"`) or a `PromptTemplate`. Wins over `promptName`.
    */
@@ -44,21 +57,29 @@ export interface CompletionChainOptions {
   echo?: boolean;
   /**
    * Fail with `upstream_incomplete` when the model's stream ends without a finish reason.
-   * @defaultValue `true` for LangChain's `OpenAI`/`ChatOpenAI` (they report one), else `false`
+   * @defaultValue `true` when every model inside is LangChain's `OpenAI`/`ChatOpenAI` (they report one), else `false`
    */
   requireFinishReason?: boolean;
+  /**
+   * Milliseconds a run may wait on the model endpoint — for the headers, the first token, each gap
+   * between chunks — before it fails with `upstream_timeout` and the request is aborted. Counted
+   * only while the run waits on the endpoint, never while its consumer holds it back.
+   * @defaultValue the model's own `timeout` (`new ChatOpenAI({ timeout })`), else `600000`
+   */
+  timeout?: number;
 }
 
 /**
  * The completion pipeline as a LangChain `Runnable<{ input: string }, string>`: prompt template →
  * model → text — what Python's `LLMChain` was, traced the same way (one chain run around one model
  * run). It composes with `.pipe()`, `.batch()`, `.stream()`, `.streamEvents()`, `.withFallbacks()`,
- * and callbacks, tags and tracing reach the model run inside it. The model is always streamed, so
- * tokens reach `handleLLMNewToken` callbacks whether the chain is invoked or streamed.
+ * and callbacks, tags and tracing reach the model run inside it. The model is always streamed (a
+ * model that cannot stream gives its answer as one chunk), so tokens reach `handleLLMNewToken`
+ * callbacks whether the chain is invoked or streamed.
  *
  * Errors are {@link CompletionError}s.
  *
- * @param options - model, prompt, echo; see {@link CompletionChainOptions}
+ * @param options - model, prompt, echo, timeout; see {@link CompletionChainOptions}
  * @example
  * ```ts
  * import { ChatOpenAI } from "@langchain/openai";
@@ -70,58 +91,15 @@ export interface CompletionChainOptions {
 export function createCompletionChain(
   options: CompletionChainOptions,
 ): Runnable<CompletionChainInput, string> {
-  if (options?.model === undefined || options.model === null) {
-    throw new CompletionError(
-      "invalid_options",
-      "`model` is required: pass a LangChain model instance",
-      { issues: [{ path: ["model"], message: "Required" }] },
-    );
-  }
   return new CompletionChain(options);
 }
 
-/**
- * `createCompletionChain` for `completion()`, whose callback handler already records the model's
- * finish reason: the chain reads it from there instead of attaching a second handler that every
- * token would be dispatched to. Not public: the holder must belong to this one run.
- */
-export function createCompletionChainWithFinishHolder(
-  options: CompletionChainOptions,
-  holder: FinishReasonHolder,
-): Runnable<CompletionChainInput, string> {
-  return new CompletionChain(options, holder);
-}
-
-function textOf(chunk: unknown): string {
-  if (typeof chunk === "string") return chunk;
-  const content = (chunk as { content?: unknown } | null)?.content;
-  if (typeof content === "string") return content;
-  // Multi-part content (some chat providers): keep the text parts.
-  if (Array.isArray(content)) {
-    return content.map((part) => (typeof part === "string" ? part : (part?.text ?? ""))).join("");
-  }
-  return "";
-}
-
-function finishReasonOf(chunk: unknown): unknown {
-  return (chunk as { response_metadata?: { finish_reason?: unknown } } | null)?.response_metadata
-    ?.finish_reason;
-}
-
-async function* once<T>(value: T): AsyncGenerator<T> {
-  yield value;
-}
-
-/** One model call of the chain, between {@link CompletionChain.begin} and its end. */
-interface TokenRun {
-  /** The rendered prompt when echoing, else "". */
-  echo: string;
-  stream: AsyncGenerator<unknown>;
-  /** Where an LLM's finish reason is recorded, when it is required. */
-  tracker: FinishReasonHolder | undefined;
-  /** A chat chunk's finish reason, when one came. */
-  finishReason: unknown;
-  signal: AbortSignal | undefined;
+/** What a caller inside this package adds to a run: more signals to obey, a default time limit. */
+export interface RunExtras {
+  /** Signals besides the config's: the caller's own, a server's shutdown signal. */
+  signals?: readonly (AbortSignal | undefined)[];
+  /** The time limit when neither the chain's options nor the model set one. */
+  defaultTimeout?: number | undefined;
 }
 
 /**
@@ -132,166 +110,140 @@ function tapsStream(handler: { name: string }): boolean {
   return handler.name === "event_stream_tracer" || handler.name === "log_stream_tracer";
 }
 
+async function* once<T>(value: T): AsyncGenerator<T> {
+  yield value;
+}
+
 /**
  * One runnable rather than `RunnableSequence.from([prompt, model, parser])`: every LCEL layer adds a
  * run (a LangSmith RunTree and a callback-manager configure per run) and, when streaming, a wrapper
- * that re-enters AsyncLocalStorage for every chunk — together they doubled the CPU per token of the
- * model's own `.stream()` (measured with bench/). Here the chain is one run, and the model's
- * `_streamIterator` (what its `.stream()` wraps) is iterated directly, callbacks and all.
+ * that re-enters AsyncLocalStorage for every chunk (measured with bench/). Here the chain is one run,
+ * and its tokens come from one {@link CompletionRun} pulling the model's own stream.
+ *
+ * @internal exported for `completion()`, which opens runs with extra signals
  */
-class CompletionChain extends Runnable<CompletionChainInput, string> {
+export class CompletionChain extends Runnable<CompletionChainInput, string> {
   static override lc_name(): string {
     return "CompletionChain";
   }
   override lc_namespace = ["completion_chain"];
 
-  private readonly model: BaseLanguageModel;
+  private readonly model: CompletionModel;
   private readonly fixed: BasePromptTemplate | undefined;
-  private readonly echo: boolean;
-  private readonly requireFinish: boolean;
-  private readonly secrets: string[];
 
-  constructor(
-    private readonly options: CompletionChainOptions,
-    private readonly finishHolder?: FinishReasonHolder,
-  ) {
+  constructor(private readonly options: CompletionChainOptions) {
     super();
+    if (!isRunnableLike(options?.model)) {
+      throw new CompletionError(
+        "invalid_options",
+        "`model` is required: pass a LangChain model instance (or a runnable wrapping one)",
+        { issues: [{ path: ["model"], message: "Required" }] },
+      );
+    }
     this.model = options.model;
     this.fixed =
       typeof options.prompt === "string" ? parsePromptTemplate(options.prompt) : options.prompt;
-    this.echo = options.echo ?? false;
-    this.requireFinish = options.requireFinishReason ?? reportsFinishReason(options.model);
-    this.secrets = secretsOf(options.model);
   }
 
   override async invoke(
     input: CompletionChainInput,
     options?: Partial<RunnableConfig>,
   ): Promise<string> {
-    return this._callWithConfig(
-      async (
-        value: CompletionChainInput,
-        config?: Partial<RunnableConfig>,
-        runManager?: CallbackManagerForChainRun,
-      ) => {
-        return this.collect(value, patchConfig(config, { callbacks: runManager?.getChild() }));
-      },
-      input,
-      options,
-    );
+    try {
+      return await callWithConfig(
+        this,
+        async (value, config, runManager) => {
+          const runConfig = patchConfig(config, { callbacks: runManager?.getChild() });
+          const run = await this.open(value, runConfig, {}, undefined);
+          return run.text();
+        },
+        input,
+        options,
+      );
+    } catch (error) {
+      throw aborted(error, options?.signal);
+    }
   }
 
-  /**
-   * One chain run around the tokens, as `_transformStreamWithConfig` makes it, minus the layers a
-   * plain `.stream()` does not need (an input-buffering generator, and a context re-entry per
-   * token); with a `streamEvents`/`streamLog` handler attached, LangChain's own path, which also
-   * reports the chain's stream.
-   */
   override _streamIterator(
     input: CompletionChainInput,
     options?: Partial<RunnableConfig>,
   ): AsyncGenerator<string> {
-    return this.tokens(input, ensureConfig(options), true);
-  }
-
-  private async *streamWithTaps(
-    input: CompletionChainInput,
-    config: RunnableConfig,
-  ): AsyncGenerator<string> {
-    const tokens = this.tokens.bind(this);
-    yield* this._transformStreamWithConfig(
-      once(input),
-      async function* (
-        inputs: AsyncGenerator<CompletionChainInput>,
-        runManager?: CallbackManagerForChainRun,
-        runConfig?: Partial<RunnableConfig>,
-      ) {
-        for await (const value of inputs) {
-          yield* tokens(
-            value,
-            patchConfig(runConfig, { callbacks: runManager?.getChild() }),
-            false,
-          );
-        }
-      },
-      config,
-    );
+    return this.tokens(input, ensureConfig(options));
   }
 
   /**
-   * The prompt, then the model's non-empty tokens; `""` alone when there are none. With `ownRun`,
-   * inside a chain run of its own (the `.stream()` path), so that one generator, not two, stands
-   * between the model and the caller: each layer is a resumption per token, and with LangChain's
-   * AsyncLocalStorage active every promise also pays Node's async hooks.
+   * A run that is its own chain run — started here, ended (or failed) by the run — as `.stream()`
+   * makes it: what `completion()` reads, with no generator between it and the model.
+   */
+  async openStream(
+    input: CompletionChainInput,
+    config: RunnableConfig,
+    extras: RunExtras = {},
+  ): Promise<CompletionRun> {
+    const callbackManager = await getCallbackManagerForConfig(config);
+    const chainRun = await callbackManager?.handleChainStart(
+      this.toJSON(),
+      input as unknown as Record<string, unknown>,
+      config.runId,
+      (config as { runType?: string }).runType,
+      undefined,
+      undefined,
+      config.runName ?? this.getName(),
+    );
+    delete config.runId;
+    try {
+      return await this.open(
+        input,
+        patchConfig(config, { callbacks: chainRun?.getChild() }),
+        extras,
+        chainRun,
+      );
+    } catch (error) {
+      await chainRun?.handleChainError(error);
+      throw error;
+    }
+  }
+
+  /**
+   * The tokens of one run; `""` alone when there are none (a pipeline's `invoke()` concatenates the
+   * chunks, and with none would get `undefined`). With a `streamEvents`/`streamLog` handler
+   * attached, inside LangChain's own stream run, which also reports the chain's output chunks.
    */
   private async *tokens(
     input: CompletionChainInput,
     config: RunnableConfig,
-    ownRun: boolean,
   ): AsyncGenerator<string> {
-    let runManager: CallbackManagerForChainRun | undefined;
-    let runConfig = config;
-    if (ownRun) {
-      const callbackManager = await getCallbackManagerForConfig(config);
-      if (callbackManager?.handlers.some(tapsStream)) {
-        yield* this.streamWithTaps(input, config);
-        return;
-      }
-      runManager = await callbackManager?.handleChainStart(
-        this.toJSON(),
-        input as unknown as Record<string, unknown>,
-        config.runId,
-        (config as { runType?: string }).runType,
-        undefined,
-        undefined,
-        config.runName ?? this.getName(),
-      );
-      delete config.runId;
-      runConfig = patchConfig(config, { callbacks: runManager?.getChild() });
-    }
-    let output = "";
-    try {
-      const run = await this.begin(input, runConfig);
-      if (run.echo !== "") {
-        output = run.echo;
-        yield run.echo;
-      }
-      try {
-        for await (const chunk of run.stream) {
-          const text = this.take(run, chunk);
-          if (text !== "") {
-            output += text;
-            yield text;
+    const callbackManager = await getCallbackManagerForConfig(config);
+    if (callbackManager?.handlers.some(tapsStream)) {
+      const open = (value: CompletionChainInput, runConfig: RunnableConfig) =>
+        this.open(value, runConfig, {}, undefined);
+      yield* transformStreamWithConfig(
+        this,
+        once(input),
+        async function* (inputs, runManager, runConfig) {
+          for await (const value of inputs) {
+            const run = await open(
+              value,
+              patchConfig(runConfig, { callbacks: runManager?.getChild() }),
+            );
+            yield* drain(run);
           }
-        }
-      } catch (error) {
-        throw this.failure(error, runConfig.signal);
-      }
-      this.end(run);
-      // `invoke()` of a pipeline concatenates the chunks; with none it would get `undefined`, not "".
-      if (output === "") yield "";
-    } catch (error) {
-      await runManager?.handleChainError(error);
-      throw error;
+        },
+        config,
+      );
+      return;
     }
-    await runManager?.handleChainEnd({ output });
+    yield* drain(await this.openStream(input, config));
   }
 
-  /** What {@link tokens} yields, concatenated, without a generator between the model and the sum. */
-  private async collect(input: CompletionChainInput, config: RunnableConfig): Promise<string> {
-    const run = await this.begin(input, config);
-    let text = run.echo;
-    try {
-      for await (const chunk of run.stream) text += this.take(run, chunk);
-    } catch (error) {
-      throw this.failure(error, config.signal);
-    }
-    this.end(run);
-    return text;
-  }
-
-  /** Renders the prompt and starts the model's stream. */
-  private async begin(input: CompletionChainInput, config: RunnableConfig): Promise<TokenRun> {
+  /** Renders the prompt and makes the run (which starts the model at its first `next()`). */
+  private async open(
+    input: CompletionChainInput,
+    config: RunnableConfig,
+    extras: RunExtras,
+    chainRun: CallbackManagerForChainRun | undefined,
+  ): Promise<CompletionRun> {
     if (typeof input?.input !== "string") {
       throw new CompletionError("invalid_options", "the chain's input must be { input: string }", {
         issues: [{ path: ["input"], message: "Expected string" }],
@@ -302,7 +254,7 @@ class CompletionChain extends Runnable<CompletionChainInput, string> {
       (await loadPromptTemplate(this.options.promptName ?? "default", {
         promptsDir: this.options.promptsDir,
       }));
-    let promptValue: Awaited<ReturnType<BasePromptTemplate["formatPromptValue"]>>;
+    let promptValue: BasePromptValueInterface;
     try {
       promptValue = await template.formatPromptValue(input);
     } catch (error) {
@@ -312,38 +264,47 @@ class CompletionChain extends Runnable<CompletionChainInput, string> {
         { cause: error },
       );
     }
-    // Chat chunks carry their finish reason; an LLM's `_streamIterator` yields bare strings, so
-    // for those the run's end is watched through a callback.
-    const watch = this.requireFinish && this.model._modelType() !== "base_chat_model";
-    const added = watch && this.finishHolder === undefined ? new FinishTracker() : undefined;
-    return {
-      echo: this.echo ? promptValue.toString() : "",
-      stream: this.model._streamIterator(promptValue, added ? withHandler(config, added) : config),
-      tracker: watch ? (this.finishHolder ?? added) : undefined,
-      finishReason: undefined,
-      signal: config.signal,
-    };
+    const { signal, ...modelConfig } = config;
+    return new CompletionRun({
+      model: this.model,
+      input: promptValue,
+      echo: this.options.echo ? promptValue.toString() : "",
+      config: modelConfig,
+      signals: [signal, ...(extras.signals ?? [])],
+      timeout:
+        this.options.timeout ??
+        timeoutOf(this.model) ??
+        extras.defaultTimeout ??
+        DEFAULT_TIMEOUT_MS,
+      requireFinishReason: this.options.requireFinishReason,
+      chainRun,
+    });
   }
+}
 
-  /** A failure of the model's stream as a `CompletionError`, the model's keys redacted. */
-  private failure(error: unknown, signal: AbortSignal | undefined): CompletionError {
-    return toCompletionError(error, { signal, secrets: this.secrets });
-  }
-
-  /** One chunk's text; notes its finish reason. */
-  private take(run: TokenRun, chunk: unknown): string {
-    run.finishReason = finishReasonOf(chunk) ?? run.finishReason;
-    return textOf(chunk);
-  }
-
-  /** After the model's stream: an abort or a missing finish reason fails the run. */
-  private end(run: TokenRun): void {
-    if (run.signal?.aborted) throw this.failure(run.signal.reason, run.signal);
-    if (this.requireFinish && !(run.tracker ? run.tracker.finishReason : run.finishReason)) {
-      throw new CompletionError(
-        "upstream_incomplete",
-        "The model's stream ended without a finish reason: the answer was cut short",
-      );
+/** A run's tokens as a generator; `""` alone when there are none. Leaving early returns the run. */
+async function* drain(run: CompletionRun): AsyncGenerator<string> {
+  let any = false;
+  try {
+    for (;;) {
+      const result = await run.next();
+      if (result.done) break;
+      any = true;
+      yield result.value;
     }
+  } finally {
+    await run.return();
   }
+  if (!any) yield "";
+}
+
+/**
+ * `_callWithConfig` races the run with the config's signal and rejects with the signal's bare
+ * reason when it aborts first (`raceWithSignal` in `@langchain/core` 1.4): that becomes `aborted`.
+ */
+function aborted(error: unknown, signal: AbortSignal | undefined): unknown {
+  if (isCompletionError(error) || signal?.aborted !== true) return error;
+  return new CompletionError("aborted", "The completion was aborted by its signal.", {
+    cause: signal.reason,
+  });
 }

@@ -1,219 +1,156 @@
-import type { BaseLanguageModel } from "@langchain/core/language_models/base";
-import type { BasePromptTemplate } from "@langchain/core/prompts";
-import type { Runnable, RunnableConfig } from "@langchain/core/runnables";
-import { AsyncIteratorCallbackHandler } from "./async-iterator-handler.js";
-import {
-  type CompletionChainInput,
-  createCompletionChain,
-  createCompletionChainWithFinishHolder,
-} from "./chain.js";
-import { CompletionError } from "./errors.js";
-import { withHandler } from "./with-handler.js";
-import { resolveModel, secretsOf } from "./models.js";
+import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
+import type { CallbackManager, Callbacks } from "@langchain/core/callbacks/manager";
+import { ensureConfig, type RunnableConfig } from "@langchain/core/runnables";
+import { AsyncLocalStorageProviderSingleton } from "@langchain/core/singletons";
+import { CompletionChain, type RunExtras } from "./chain.js";
+import { CompletionError, isCompletionError } from "./errors.js";
+import { resolveModel } from "./models.js";
 import {
   type CompletionOptions,
   type ParsedCompletionOptions,
   parseCompletionOptions,
 } from "./options.js";
 import { loadPromptTemplate, parsePromptTemplate } from "./prompts.js";
-import { toCompletionError } from "./upstream-errors.js";
+import { toCompletionError } from "./run/failures.js";
+import type { CompletionRun } from "./run/run.js";
+import { secretsOf } from "./secrets.js";
 
-interface Prepared {
-  chain: Runnable<CompletionChainInput, string>;
-  template: BasePromptTemplate;
-  model: BaseLanguageModel;
+/**
+ * The run config of one `completion()` call. Called inside a LangChain run — a LangGraph node, a
+ * `RunnableLambda` — the parent's config is inherited as LangChain's own runnables inherit it, except
+ * that the caller's `callbacks` are added to the parent's rather than replacing them (so the graph's
+ * `streamMode: "messages"` and `streamEvents` still see the tokens), and the caller's `signal` is
+ * obeyed alongside the parent's rather than instead of it.
+ */
+function runConfig(options: ParsedCompletionOptions): RunnableConfig {
+  const inherited = AsyncLocalStorageProviderSingleton.getRunnableConfig() as
+    | RunnableConfig
+    | undefined;
+  const own: RunnableConfig = {};
+  const callbacks = joinCallbacks(inherited?.callbacks, options.callbacks);
+  if (callbacks !== undefined) own.callbacks = callbacks;
+  if (options.tags !== undefined) own.tags = options.tags;
+  if (options.metadata !== undefined) own.metadata = options.metadata;
+  if (options.runName !== undefined) own.runName = options.runName;
+  return ensureConfig(own);
+}
+
+function joinCallbacks(inherited: Callbacks | undefined, own: Callbacks | undefined) {
+  if (own === undefined) return inherited;
+  if (inherited === undefined) return own;
+  const handlers = (Array.isArray(own) ? own : own.handlers).map((handler) =>
+    // A plain object of methods is made a handler, as CallbackManager.configure does.
+    typeof (handler as BaseCallbackHandler).copy === "function"
+      ? (handler as BaseCallbackHandler)
+      : BaseCallbackHandler.fromMethods(handler),
+  );
+  if (Array.isArray(inherited)) return [...inherited, ...handlers];
+  return (inherited as CallbackManager).copy(handlers);
 }
 
 /** Everything that can fail before the model is called: model lookup, template lookup and parse. */
-async function prepare(
+async function openRun(
   options: ParsedCompletionOptions,
-  handler?: AsyncIteratorCallbackHandler,
-): Promise<Prepared> {
+  extras: RunExtras,
+): Promise<CompletionRun> {
   const model = await resolveModel(
     options.model,
     { temperature: options.temperature, maxTokens: options.maxTokens },
     { models: options.models },
   );
-  const template =
-    options.prompt === undefined
-      ? await loadPromptTemplate(options.promptName, { promptsDir: options.promptsDir })
-      : typeof options.prompt === "string"
-        ? parsePromptTemplate(options.prompt)
-        : options.prompt;
-  const chainOptions = { model, prompt: template, echo: options.echo };
-  const chain = handler
-    ? createCompletionChainWithFinishHolder(chainOptions, handler)
-    : createCompletionChain(chainOptions);
-  return { chain, template, model };
-}
-
-function runConfig(
-  options: ParsedCompletionOptions,
-  signal: AbortSignal | undefined,
-): RunnableConfig {
-  const config: RunnableConfig = { signal };
-  if (options.callbacks !== undefined) config.callbacks = options.callbacks;
-  if (options.tags !== undefined) config.tags = options.tags;
-  if (options.metadata !== undefined) config.metadata = options.metadata;
-  if (options.runName !== undefined) config.runName = options.runName;
-  return config;
-}
-
-/**
- * A signal for one run that follows the caller's. The run never listens on the caller's signal
- * itself: openai-node v6 adds a `once` abort listener to the signal it is given and never removes
- * it (`fetchWithTimeout` in client.js), which would pile up on a long-lived signal.
- */
-function runSignal(caller: AbortSignal | undefined): { signal: AbortSignal; abort(): void } {
-  const controller = new AbortController();
-  const signal = caller ? AbortSignal.any([caller, controller.signal]) : controller.signal;
-  return { signal, abort: () => controller.abort() };
-}
-
-async function completeWhole(options: ParsedCompletionOptions): Promise<string> {
-  const run = runSignal(options.signal);
-  let secrets: string[] = [];
-  let settled = false;
   try {
-    options.signal?.throwIfAborted();
-    const { chain, model } = await prepare(options);
-    secrets = secretsOf(model);
-    const answer = await chain.invoke({ input: options.query }, runConfig(options, run.signal));
-    settled = true;
-    return answer;
+    const template =
+      options.prompt === undefined
+        ? await loadPromptTemplate(options.promptName, { promptsDir: options.promptsDir })
+        : typeof options.prompt === "string"
+          ? parsePromptTemplate(options.prompt)
+          : options.prompt;
+    const chain = new CompletionChain({
+      model,
+      prompt: template,
+      echo: options.echo,
+      ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
+    });
+    const config = runConfig(options);
+    return await chain.openStream({ input: options.query }, config, {
+      ...extras,
+      signals: [config.signal, options.signal, ...(extras.signals ?? [])],
+    });
   } catch (error) {
-    throw toCompletionError(error, { signal: options.signal, secrets });
-  } finally {
-    // A run that finished has nothing to cancel; aborting it anyway costs a DOMException and
-    // openai-node's abort listener (~0.1 ms a request, measured with bench/profile.ts).
-    if (!settled) run.abort();
+    throw isCompletionError(error)
+      ? error
+      : toCompletionError(error, { secrets: secretsOf(model) });
   }
 }
 
 const DONE: IteratorResult<string> = Object.freeze({ value: undefined, done: true });
 
 /**
- * The streaming path, as the original: the chain runs in the background with an
- * {@link AsyncIteratorCallbackHandler} attached, and the caller reads the handler's tokens. Leaving
- * the loop early — `break`, `return()`, a thrown error — or aborting `signal` aborts the run's signal,
- * which cancels the upstream fetch at once (breaking out of LangChain's `OpenAI` completions
+ * The stream of `completion({ stream: true })`: it opens its run at the first `next()` and reads the
+ * run's tokens directly. Leaving the loop early — `break`, `return()`, a thrown error — or aborting
+ * `signal` aborts the upstream request at once (breaking out of LangChain's `OpenAI` completions
  * `.stream()` only closes the socket when the next token arrives).
- *
- * Written out rather than as an async generator delegating to the handler (`yield*`): a token then
- * costs one promise reaction instead of a generator resumption on top of it (the generator's own
- * time was ~2 µs a token in a paced profile, `bench/profile.ts completion --delay=5`).
  */
 class CompletionStream implements AsyncIterableIterator<string> {
-  private state: "idle" | "starting" | "streaming" | "done" = "idle";
-  private readonly controller: { signal: AbortSignal; abort(): void };
-  private readonly handler = new AsyncIteratorCallbackHandler();
-  private tokens: AsyncIterator<string> | undefined;
-  private starting: Promise<IteratorResult<string>> | undefined;
-  private finishing: Promise<IteratorResult<string>> | undefined;
-  private run: Promise<void> | undefined;
-  private failure: { error: unknown } | undefined;
-  private secrets: string[] = [];
-  private settled = false;
+  private run: CompletionRun | undefined;
+  private starting: Promise<CompletionRun> | undefined;
+  private ended = false;
 
-  constructor(private readonly options: ParsedCompletionOptions) {
-    this.controller = runSignal(options.signal);
-  }
+  constructor(
+    private readonly options: ParsedCompletionOptions,
+    private readonly extras: RunExtras,
+  ) {}
 
   [Symbol.asyncIterator](): AsyncIterableIterator<string> {
     return this;
   }
 
   next(): Promise<IteratorResult<string>> {
-    switch (this.state) {
-      case "streaming":
-        return (this.tokens as AsyncIterator<string>).next().then(this.onToken, this.onError);
-      case "idle":
-        this.state = "starting";
-        this.starting = this.start();
-        return this.starting;
-      case "starting": {
-        const again = () => this.next();
-        return (this.starting as Promise<unknown>).then(again, again);
-      }
-      default:
-        return Promise.resolve(DONE);
+    if (this.run !== undefined) return this.run.next();
+    if (this.ended) return Promise.resolve(DONE);
+    this.starting ??= this.start();
+    return this.starting.then(
+      (run) => (this.ended ? DONE : run.next()),
+      (error: unknown) => {
+        if (this.ended) return DONE;
+        this.ended = true;
+        throw error;
+      },
+    );
+  }
+
+  /** The whole answer: every token, concatenated. */
+  async text(): Promise<string> {
+    let text = "";
+    for (;;) {
+      const result = await this.next();
+      if (result.done) return text;
+      text += result.value;
     }
   }
 
-  /** Leaving early: the upstream request stops at once; a finished run has nothing to cancel. */
   async return(): Promise<IteratorResult<string>> {
-    if (this.state !== "done") this.end();
-    await this.tokens?.return?.();
+    this.ended = true;
+    if (this.run !== undefined) return this.run.return();
+    // Leaving while the run is being prepared: it is returned as soon as it exists.
+    this.starting?.then((run) => run.return(), ignore);
     return DONE;
   }
 
-  private end(): void {
-    this.state = "done";
-    if (!this.settled) this.controller.abort();
-  }
-
-  private fail(error: unknown): never {
-    this.end();
-    throw toCompletionError(error, { signal: this.options.signal, secrets: this.secrets });
-  }
-
-  private async start(): Promise<IteratorResult<string>> {
-    const { options, handler } = this;
-    let rendered = "";
-    let chain: Prepared["chain"];
-    try {
-      options.signal?.throwIfAborted();
-      const prepared = await prepare(options, handler);
-      chain = prepared.chain;
-      this.secrets = secretsOf(prepared.model);
-      if (options.echo) rendered = await prepared.template.format({ input: options.query });
-    } catch (error) {
-      this.fail(error);
+  private async start(): Promise<CompletionRun> {
+    const { signal } = this.options;
+    if (signal?.aborted) {
+      throw new CompletionError("aborted", "The completion was aborted by its signal.", {
+        cause: signal.reason,
+      });
     }
-    if (this.state === "done") return DONE; // return() was called while preparing
-    this.tokens = handler.aiter();
-    this.run = chain
-      .invoke(
-        { input: options.query },
-        withHandler(runConfig(options, this.controller.signal), handler),
-      )
-      .then(
-        () => handler.close(),
-        (error: unknown) => {
-          this.failure = { error };
-          handler.close(error);
-        },
-      );
-    this.state = "streaming";
-    return rendered === "" ? this.next() : { value: rendered, done: false };
-  }
-
-  private readonly onToken = (
-    result: IteratorResult<string>,
-  ): Promise<IteratorResult<string>> | IteratorResult<string> => {
-    if (!result.done) return result;
-    if (this.state === "done") return DONE; // return() was called while this call waited
-    this.finishing ??= this.finish();
-    return this.finishing;
-  };
-
-  private readonly onError = (error: unknown): IteratorResult<string> => {
-    if (this.state === "done") return DONE; // return() was called while this call waited
-    return this.fail(error);
-  };
-
-  /**
-   * The handler ends at the model's end; the chain may still fail after it (a stream without a
-   * finish reason), so the run is waited for before reporting success.
-   */
-  private async finish(): Promise<IteratorResult<string>> {
-    await this.run;
-    if (this.failure) this.fail(this.failure.error);
-    this.settled = true;
-    this.state = "done";
-    return DONE;
+    const run = await openRun(this.options, this.extras);
+    if (!this.ended) this.run = run;
+    return run;
   }
 }
+
+function ignore(): void {}
 
 /**
  * Turns one query into a completion: named prompt template → model → tokens (`stream: true`) or one
@@ -246,7 +183,24 @@ export function completion(options: CompletionOptions): AsyncIterable<string> | 
     if (streaming) throw error;
     return Promise.reject(error);
   }
-  if (!parsed.stream) return completeWhole(parsed);
+  if (!parsed.stream) return new CompletionStream(parsed, {}).text();
+  return readOnce(parsed, {});
+}
+
+/**
+ * `completion()` for this package's HTTP endpoint: parsed options, plus the server's signal and
+ * default time limit.
+ *
+ * @internal
+ */
+export function completionStream(
+  options: ParsedCompletionOptions,
+  extras: RunExtras,
+): AsyncIterator<string> {
+  return new CompletionStream(options, extras);
+}
+
+function readOnce(parsed: ParsedCompletionOptions, extras: RunExtras): AsyncIterable<string> {
   let started = false;
   return {
     [Symbol.asyncIterator]() {
@@ -257,7 +211,7 @@ export function completion(options: CompletionOptions): AsyncIterable<string> | 
         );
       }
       started = true;
-      return new CompletionStream(parsed);
+      return new CompletionStream(parsed, extras);
     },
   };
 }

@@ -1,6 +1,10 @@
 import type { BaseLanguageModel } from "@langchain/core/language_models/base";
 import { ChatOpenAI, OpenAI } from "@langchain/openai";
+import type { CompletionModel } from "./chain.js";
 import { CompletionError } from "./errors.js";
+import { isRunnableLike } from "./run/langchain-private.js";
+import { isSecret, redact, redactedCopy } from "./secrets.js";
+import { guardedFetch, quietLogger } from "./upstream-fetch.js";
 
 /** Which OpenAI-compatible endpoint a model is served on. */
 export type ModelKind = "completion" | "chat";
@@ -25,7 +29,12 @@ export interface ModelConfig {
   apiKey?: string;
   /** Retries on 429/5xx/connection errors, with backoff. @defaultValue `1` */
   maxRetries?: number;
-  /** Request timeout in ms. @defaultValue openai-node's (10 minutes) */
+  /**
+   * Milliseconds a run may wait on this endpoint — for the headers, the first token, each gap
+   * between chunks — before it fails with `upstream_timeout` (openai-node's own timeout stops at the
+   * headers). `completion()`'s `timeout` option wins over it.
+   * @defaultValue `600000` (10 minutes) in the library, `120000` under `completion-chain serve`
+   */
   timeout?: number;
   /** Extra request-body fields (`top_p`, `stop`, `repetition_penalty`…). */
   modelKwargs?: Record<string, unknown>;
@@ -59,30 +68,17 @@ export function defaultKind(name: string): ModelKind {
   return CHAT_ONLY.test(name) ? "chat" : "completion";
 }
 
-/** True for a LangChain chat model or LLM instance (duck-typed: apps may hold two copies of core). */
-export function isLanguageModel(value: unknown): value is BaseLanguageModel {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    typeof (value as BaseLanguageModel).stream === "function" &&
-    typeof (value as { _llmType?: unknown })._llmType === "function"
-  );
+/** True for a model `completion()` accepts as is: a LangChain model, or a runnable wrapping one. */
+export function isModelInstance(value: unknown): value is CompletionModel {
+  return isRunnableLike(value);
 }
 
-/**
- * True for LangChain's `OpenAI` and `ChatOpenAI`, whose runs report the endpoint's `finish_reason`;
- * for them a stream that ends without one was cut short.
- */
-export function reportsFinishReason(model: BaseLanguageModel): boolean {
-  return model._llmType() === "openai";
-}
+/** The `fetch` of every registry model: see {@link guardedFetch}. One function, so configs compare equal. */
+const upstreamFetch = guardedFetch();
 
-/** The API key a model instance holds, so that error messages can be scrubbed of it. */
-export function secretsOf(model: BaseLanguageModel): string[] {
-  const record = model as unknown as Record<string, unknown>;
-  return [record.apiKey, record.openAIApiKey].filter(
-    (value): value is string => typeof value === "string" && value !== "",
-  );
+/** A name quoted for a message, cut short: a 100,000-character name is not echoed in full. */
+export function quoteName(name: string): string {
+  return JSON.stringify(name.length > 64 ? `${name.slice(0, 64)}…` : name);
 }
 
 /**
@@ -130,8 +126,8 @@ export function buildRegisteredModel(
     throw new CompletionError(
       "unknown_model",
       names.length > 0
-        ? `No model named ${JSON.stringify(name)} is configured; configured: ${names.join(", ")}`
-        : `No model named ${JSON.stringify(name)} is configured, and no endpoint is: pass \`models\`, a model instance, or set OPENAI_BASE_URL`,
+        ? `No model named ${quoteName(name)} is configured; configured: ${names.join(", ")}`
+        : `No model named ${quoteName(name)} is configured, and no endpoint is: pass \`models\`, a model instance, or set OPENAI_BASE_URL`,
     );
   }
   const env = options.env ?? process.env;
@@ -141,9 +137,14 @@ export function buildRegisteredModel(
   if (baseURL === undefined && apiKey === undefined) {
     throw new CompletionError(
       "invalid_options",
-      `The model ${JSON.stringify(name)} has neither a baseURL nor an apiKey: set one in its entry, or OPENAI_BASE_URL / OPENAI_API_KEY`,
+      `The model ${quoteName(name)} has neither a baseURL nor an apiKey: set one in its entry, or OPENAI_BASE_URL / OPENAI_API_KEY`,
       { issues: [{ path: ["models", name], message: "needs baseURL or apiKey" }] },
     );
+  }
+  if (baseURL !== undefined && hasCredentials(baseURL)) {
+    throw new CompletionError("invalid_options", CREDENTIALS_IN_URL(name), {
+      issues: [{ path: ["models", name, "baseURL"], message: "must not contain user:password@" }],
+    });
   }
   const fields = {
     model: entry.model ?? name,
@@ -153,15 +154,22 @@ export function buildRegisteredModel(
     maxRetries: entry.maxRetries ?? 1,
     timeout: entry.timeout,
     modelKwargs: entry.modelKwargs,
-    configuration: baseURL ? { baseURL } : {},
-    // `streaming` is left unset: the chain always calls `.stream()`. `streaming: true` would make
+    // The guarded fetch keeps a misbehaving endpoint's event stream linear and bounded; the quiet
+    // logger keeps the SDK from printing its malformed lines raw (see upstream-fetch.ts).
+    configuration: {
+      ...(baseURL ? { baseURL } : {}),
+      fetch: upstreamFetch,
+      logger: quietLogger,
+    },
+    // `streaming` is left unset: the chain always streams. `streaming: true` would make
     // ChatOpenAI's `invoke()` download a tokenizer from the internet to estimate usage, and
     // `streaming: false` sets `disableStreaming`, turning `.stream()` into one non-streamed call
     // (@langchain/openai 1.5, chat_models/base).
   };
   const kind = entry.kind ?? defaultKind(entry.model ?? name);
   // Built once per distinct configuration, not per request: a ChatOpenAI and its openai client
-  // cost ~0.1 ms to construct, and instances are safe to share between concurrent calls.
+  // cost ~0.1 ms to construct, and instances are safe to share between concurrent calls. (The
+  // functions in `configuration` are the same for every entry, and JSON leaves them out.)
   const key = JSON.stringify([kind, fields]);
   const cached = instances.get(key);
   if (cached !== undefined) return cached;
@@ -172,15 +180,45 @@ export function buildRegisteredModel(
     return model;
   } catch (error) {
     // e.g. LangChain's OpenAI refuses chat-only names ("gpt-4o") on the completions endpoint.
-    throw new CompletionError(
-      "invalid_options",
-      `The model ${JSON.stringify(name)}: ${(error as Error).message}`,
-      {
-        cause: error,
-        issues: [{ path: ["models", name, "kind"], message: (error as Error).message }],
-      },
-    );
+    const secrets = apiKey !== undefined && isSecret(apiKey) ? [apiKey] : [];
+    const message = redact((error as Error).message, secrets);
+    throw new CompletionError("invalid_options", `The model ${quoteName(name)}: ${message}`, {
+      cause: redactedCopy(error, secrets),
+      issues: [{ path: ["models", name, "kind"], message }],
+    });
   }
+}
+
+/** True when `url` carries `user:password@` (or just `user@`). */
+export function hasCredentials(url: string): boolean {
+  try {
+    const parsed = new URL(url);
+    return parsed.username !== "" || parsed.password !== "";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * openai-node sends its key as `Authorization: Bearer`, and fetch refuses a URL with credentials
+ * ("Connection error." on every request), so a `user:password@` URL is refused up front.
+ */
+const CREDENTIALS_IN_URL = (name: string) =>
+  `The model ${quoteName(name)} has credentials in its baseURL (user:password@…): remove them and put the key in \`apiKey\` (or OPENAI_API_KEY); it is sent as a bearer token`;
+
+/**
+ * The names an HTTP client may ask for: the configured models, or — with no registry — the one
+ * `OPENAI_BASE_URL`/`OPENAI_API_KEY` endpoint's default model. A `provider:model` string is never
+ * one of them: it would build a model the operator never configured.
+ *
+ * @param options - registry and environment
+ * @example
+ * ```ts
+ * configuredModelNames({ models: { qwen: {}, llama: {} } }); // ["qwen", "llama"]
+ * ```
+ */
+export function configuredModelNames(options: ModelLookupOptions = {}): string[] {
+  return Object.keys(registryOf(options).models);
 }
 
 /**
@@ -189,11 +227,11 @@ export function buildRegisteredModel(
  * string is a registry name.
  */
 export async function resolveModel(
-  model: string | BaseLanguageModel | undefined,
+  model: string | CompletionModel | undefined,
   settings: ModelSettings,
   options: ModelLookupOptions = {},
-): Promise<BaseLanguageModel> {
-  if (isLanguageModel(model)) return model;
+): Promise<CompletionModel> {
+  if (isModelInstance(model)) return model;
   const name = model ?? defaultModelName(options);
   if (name === undefined) {
     throw new CompletionError(
@@ -208,10 +246,7 @@ export async function resolveModel(
   return buildRegisteredModel(name, settings, options);
 }
 
-async function initProviderModel(
-  name: string,
-  settings: ModelSettings,
-): Promise<BaseLanguageModel> {
+async function initProviderModel(name: string, settings: ModelSettings): Promise<CompletionModel> {
   let universal: typeof import("langchain/chat_models/universal");
   try {
     // Loaded on demand: `langchain` is an optional peer, and heavy; users who never pass
@@ -220,7 +255,7 @@ async function initProviderModel(
   } catch (error) {
     throw new CompletionError(
       "missing_dependency",
-      `The model ${JSON.stringify(name)} needs the optional peer dependency \`langchain\`: npm install langchain`,
+      `The model ${quoteName(name)} needs the optional peer dependency \`langchain\`: npm install langchain`,
       { cause: error },
     );
   }
@@ -228,12 +263,14 @@ async function initProviderModel(
     return (await universal.initChatModel(name, {
       temperature: settings.temperature,
       ...(settings.maxTokens === undefined ? {} : { maxTokens: settings.maxTokens }),
-    })) as unknown as BaseLanguageModel;
+    })) as unknown as CompletionModel;
   } catch (error) {
+    const key = process.env.OPENAI_API_KEY;
+    const secrets = key ? [key] : [];
     throw new CompletionError(
       "unknown_model",
-      `initChatModel could not build ${JSON.stringify(name)}: ${(error as Error).message}`,
-      { cause: error },
+      `initChatModel could not build ${quoteName(name)}: ${redact((error as Error).message, secrets)}`,
+      { cause: redactedCopy(error, secrets) },
     );
   }
 }

@@ -1,9 +1,9 @@
 import type { Callbacks } from "@langchain/core/callbacks/manager";
-import type { BaseLanguageModel } from "@langchain/core/language_models/base";
 import type { BasePromptTemplate } from "@langchain/core/prompts";
 import { z } from "zod";
 import { CompletionError } from "./errors.js";
-import { isLanguageModel, type ModelRegistry } from "./models.js";
+import type { CompletionModel } from "./chain.js";
+import { hasCredentials, isModelInstance, type ModelRegistry } from "./models.js";
 import { PROMPT_NAME_PATTERN } from "./prompts.js";
 
 /** Options of `completion()`. Names are the Python original's, in camelCase. */
@@ -19,11 +19,11 @@ export interface CompletionOptions {
   echo?: boolean;
   /**
    * A configured model name, a `provider:model` string for `initChatModel` (needs the optional
-   * peer `langchain`), or any LangChain model instance (used as given: its own temperature and
-   * token limit apply).
+   * peer `langchain`), or any LangChain model instance or runnable wrapping one (`.withRetry()`,
+   * `.withFallbacks()`), used as given: its own temperature and token limit apply.
    * @defaultValue the first configured model
    */
-  model?: string | BaseLanguageModel;
+  model?: string | CompletionModel;
   /** Sampling temperature, 0 ≤ t ≤ 1. @defaultValue `0.7` */
   temperature?: number;
   /** Token limit; `null` or `<= 0` → not sent, so the endpoint uses the model's maximum. @defaultValue `1024` */
@@ -78,7 +78,13 @@ export const MAX_TIMEOUT_MS = 2_147_483_647;
 const modelConfig = z.strictObject({
   kind: z.enum(["completion", "chat"]).optional(),
   model: z.string().min(1).optional(),
-  baseURL: z.url().optional(),
+  baseURL: z
+    .url()
+    .refine((url) => !hasCredentials(url), {
+      error:
+        "must not contain user:password@ — put the key in `apiKey`; it is sent as a bearer token",
+    })
+    .optional(),
   apiKey: z.string().optional(),
   maxRetries: z.number().int().min(0).optional(),
   timeout: z.number().positive().max(MAX_TIMEOUT_MS).optional(),
@@ -93,7 +99,7 @@ const schema = z.strictObject({
   stream: z.boolean({ error: "must be a boolean" }).default(false),
   echo: z.boolean({ error: "must be a boolean" }).default(false),
   model: z
-    .union([z.string().min(1), z.custom<BaseLanguageModel>(isLanguageModel)], {
+    .union([z.string().min(1), z.custom<CompletionModel>(isModelInstance)], {
       error: "must be a model name or a LangChain model instance",
     })
     .optional(),
@@ -140,7 +146,13 @@ const schemaWithoutRegistry = schema.extend({
   models: z.custom<ModelRegistry>(() => true).optional(),
 });
 
-function describe(value: unknown): string {
+/** Fields whose values are never echoed in a message: keys, and URLs that may carry credentials. */
+const UNECHOED = /apiKey|baseURL|authorization/i;
+
+function describe(value: unknown, path: readonly PropertyKey[] = []): string {
+  if (typeof value === "string" && path.some((key) => UNECHOED.test(String(key)))) {
+    return `a string of ${value.length} characters`;
+  }
   if (typeof value === "string")
     return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
   if (typeof value === "number" || typeof value === "boolean" || value === null)
@@ -193,7 +205,7 @@ export function parseCommonOptions(input: unknown): ParsedCompletionOptions | un
   if (!optional(o.stream, (v) => typeof v === "boolean")) return undefined;
   if (!optional(o.echo, (v) => typeof v === "boolean")) return undefined;
   if (
-    !optional(o.model, (v) => (typeof v === "string" ? v.length > 0 : isLanguageModel(v))) ||
+    !optional(o.model, (v) => (typeof v === "string" ? v.length > 0 : isModelInstance(v))) ||
     !optional(o.temperature, (v) => typeof v === "number" && v >= 0 && v <= 1) ||
     !optional(o.maxTokens, (v) => v === null || Number.isSafeInteger(v)) ||
     !optional(o.promptName, (v) => typeof v === "string" && PROMPT_NAME_PATTERN.test(v)) ||
@@ -255,7 +267,7 @@ export function parseWithSchema(input: unknown): ParsedCompletionOptions {
     const message =
       first?.code === "unrecognized_keys"
         ? `unknown option ${(first.keys as string[]).map((key) => `\`${key}\``).join(", ")}`
-        : `\`${field}\` ${first?.message ?? "is invalid"}, got ${describe(valueAt(input, path))}`;
+        : `\`${field}\` ${first?.message ?? "is invalid"}, got ${describe(valueAt(input, path), path)}`;
     throw new CompletionError("invalid_options", message, {
       issues: issues.map((issue) => ({
         path: issue.path,

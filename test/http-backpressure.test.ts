@@ -3,7 +3,8 @@ import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import { afterEach, describe, expect, test } from "vitest";
 import { writeSessionToNode } from "../src/http/node-sse.js";
-import { SseSession, sseBody } from "../src/http/sse-body.js";
+import { SseSession } from "../src/http/session.js";
+import { sseBody } from "../src/http/web-body.js";
 import { sleep } from "./helpers/fixtures.js";
 import { TRANSPORTS, type Transport } from "./helpers/http.js";
 
@@ -34,8 +35,17 @@ function endless() {
 }
 
 function session(iterator: AsyncIterator<string>): SseSession {
-  const head = { answer: "", tokens: 0, pending: iterator.next() };
-  return new SseSession(iterator, head, true, "text", 60_000, performance.now(), () => {});
+  return new SseSession({
+    iterator,
+    head: { answer: "", tokens: 0, pending: iterator.next() },
+    streaming: true,
+    format: "text",
+    pingIntervalMs: 60_000,
+    clientTimeoutMs: 60_000,
+    started: performance.now(),
+    shuttingDown: () => false,
+    log: () => {},
+  });
 }
 
 const servers: Server[] = [];
@@ -51,11 +61,7 @@ async function serveSession(transport: Transport, make: () => SseSession): Promi
   const server =
     transport === "node"
       ? createServer((_request, response) => {
-          void writeSessionToNode(
-            make(),
-            new Response(null, { headers: { "content-type": "text/event-stream" } }),
-            response,
-          );
+          void writeSessionToNode(make(), 200, { "content-type": "text/event-stream" }, response);
         })
       : (createAdaptorServer({
           fetch: () => new Response(sseBody(make())),

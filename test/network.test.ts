@@ -73,7 +73,7 @@ describe("API keys", () => {
   test("an endpoint that echoes the key in its error message has it scrubbed", async () => {
     const server = await upstream({ status: 401 });
     // The testing server never repeats a key, so check the scrubbing on a message that does.
-    const { toCompletionError } = await import("../src/upstream-errors.js");
+    const { toCompletionError } = await import("../src/run/failures.js");
     const error = toCompletionError(
       Object.assign(new Error(`Incorrect API key provided: ${KEY}`), { status: 401 }),
       {

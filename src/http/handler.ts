@@ -1,18 +1,16 @@
-import { completion } from "../completion.js";
-import { type CompletionError, isCompletionError } from "../errors.js";
-import type { ModelRegistry } from "../models.js";
-import { SseSession, type StreamHead, sseBody, withSession } from "./sse-body.js";
+import { completionStream } from "../completion.js";
+import { CompletionError, isCompletionError } from "../errors.js";
+import { configuredModelNames, type ModelRegistry, quoteName } from "../models.js";
+import { parseCompletionOptions } from "../options.js";
+import { corsHeaders, errorResponse, json, readBody, SSE_HEADERS } from "./responses.js";
+import { SseSession, type StreamHead } from "./session.js";
 import type { SseFormat } from "./sse.js";
-import {
-  type CompletionBody,
-  parseCompletionBody,
-  renderValidationBody,
-  type ValidationIssue,
-} from "./validation.js";
+import { type CompletionBody, parseCompletionBody } from "./validation.js";
+import { sseBody } from "./web-body.js";
 
 /** Options of {@link createCompletionHandler}. */
 export interface CompletionHandlerOptions {
-  /** Model name → endpoint; the first entry is the default `model_name`. */
+  /** Model name → endpoint; the first entry is the default `model_name`. Clients may name only these. */
   models?: ModelRegistry;
   /** A directory overlaying the bundled `prompts/`. */
   promptsDir?: string;
@@ -41,7 +39,10 @@ export interface CompletionHandlerOptions {
    * @defaultValue `60000`
    */
   clientTimeoutMs?: number;
-  /** Aborting it ends every stream in flight (server shutdown). */
+  /**
+   * Aborting it ends every request in flight (server shutdown): streams with an `event: error`
+   * frame of code `shutting_down`, requests still waiting for their headers with a 503.
+   */
   signal?: AbortSignal;
   /** Called once per request when its response has been fully sent or abandoned (for access logs). */
   onRequestEnd?: (entry: RequestLogEntry) => void;
@@ -54,116 +55,40 @@ export interface RequestLogEntry {
   status: number;
   durationMs: number;
   tokens: number;
-  /** Error code when the request failed (also after the headers were sent). */
+  /**
+   * Why the request failed or ended early: an error code (also after the headers were sent),
+   * `client_closed`, `client_timeout` or `shutting_down`.
+   */
   error?: string;
 }
 
-const JSON_HEADERS = { "content-type": "application/json" };
-const SSE_HEADERS = {
-  "content-type": "text/event-stream; charset=utf-8",
-  "cache-control": "no-cache",
-  connection: "keep-alive",
-  "x-accel-buffering": "no",
-};
-
-/** Where each completion() failure lands in the original's body, for the 422 `loc`. */
-const FIELD_OF: Record<string, string> = {
-  unknown_prompt: "prompt_name",
-  invalid_prompt: "prompt_name",
-  unknown_model: "model_name",
-};
-const SNAKE: Record<string, string> = {
-  promptName: "prompt_name",
-  maxTokens: "max_tokens",
-  model: "model_name",
-};
-
-function json(status: number, body: string, extra: Record<string, string> = {}): Response {
-  return new Response(body, { status, headers: { ...JSON_HEADERS, ...extra } });
+/** A response whose body is an event stream, for a transport to write (see `node-sse.ts`). */
+export interface SessionReply {
+  status: number;
+  headers: Record<string, string>;
+  session: SseSession;
 }
 
-/** The response for a failure before any byte of the stream was sent. */
-function errorResponse(error: CompletionError, cors: Record<string, string>): Response {
-  const field = FIELD_OF[error.code];
-  if (field !== undefined || error.code === "invalid_options") {
-    const path = error.issues?.[0]?.path ?? [];
-    const name = field ?? SNAKE[String(path[0])] ?? String(path[0] ?? "body");
-    const issue: ValidationIssue = {
-      loc: ["body", name],
-      msg: error.message,
-      type: `value_error.${error.code}`,
-    };
-    return json(422, renderValidationBody([issue]), cors);
-  }
-  const status = error.code.startsWith("upstream_") ? 502 : error.code === "aborted" ? 499 : 500;
-  return json(
-    status,
-    JSON.stringify({ detail: { code: error.code, message: error.message } }),
-    cors,
-  );
-}
-
-async function readBody(request: Request, limit: number): Promise<Uint8Array | "too_large"> {
-  const declared = Number(request.headers.get("content-length"));
-  if (Number.isFinite(declared) && declared > limit) return "too_large";
-  if (request.body === null) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = request.body.getReader();
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => {});
-      return "too_large";
-    }
-    chunks.push(value);
-  }
-  const body = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return body;
-}
-
-function corsHeaders(
-  request: Request,
-  allowed: CompletionHandlerOptions["corsOrigins"],
-): Record<string, string> {
-  const origin = request.headers.get("origin");
-  if (allowed === undefined || origin === null) return {};
-  if (allowed !== "*" && !allowed.includes(origin)) return {};
-  return { "access-control-allow-origin": allowed === "*" ? "*" : origin, vary: "Origin" };
-}
+/** The default of {@link CompletionHandlerOptions.timeoutMs}. */
+export const SERVE_TIMEOUT_MS = 120_000;
 
 /**
- * A web-standard handler — `(Request) => Promise<Response>` — for `POST /other/completion`,
- * wire-compatible with Langchain-Chatchat's: the same snake_case JSON body, FastAPI's 422 bodies, and
- * sse-starlette's framing (`data: <token>\r\n\r\n`, `: ping - <time>` every 15 s, no `[DONE]`).
- * Mount it in Hono, Next.js route handlers, Bun, Deno, or `completion-chain serve`.
+ * The handler's work, up to the body: a plain `Response`, or a {@link SessionReply} whose event
+ * stream a transport writes — the web `ReadableStream` of {@link createCompletionHandler}, or
+ * `serveCompletion`'s direct writes to the Node response.
  *
- * Unlike the original, failures are reported (502 before the first byte, an `event: error` frame
- * after) and a client that goes away stops the upstream generation at once.
- *
- * @param options - registry, prompts, defaults, ping interval, body limit, CORS, shutdown signal
- * @example
- * ```ts
- * import { createCompletionHandler } from "completion-chain/http";
- * const handler = createCompletionHandler({ models: { qwen: { baseURL: "http://127.0.0.1:8000/v1" } } });
- * export const POST = handler; // Next.js route handler
- * ```
+ * @internal
  */
-export function createCompletionHandler(
+export function completionResponder(
   options: CompletionHandlerOptions = {},
-): (request: Request) => Promise<Response> {
+): (request: Request) => Promise<Response | SessionReply> {
   const route = options.path ?? "/other/completion";
   const pingIntervalMs = options.pingIntervalMs ?? 15_000;
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+  const shutdown = options.signal;
+  const shuttingDown = () => shutdown?.aborted === true;
 
-  return async function handle(request: Request): Promise<Response> {
+  return async function respond(request: Request): Promise<Response | SessionReply> {
     const started = performance.now();
     const url = new URL(request.url);
     const log = (status: number, tokens = 0, error?: string) =>
@@ -205,13 +130,8 @@ export function createCompletionHandler(
 
     const raw = await readBody(request, maxBodyBytes);
     if (raw === "too_large") {
-      return finish(
-        json(
-          413,
-          JSON.stringify({ detail: `Request body larger than ${maxBodyBytes} bytes` }),
-          cors,
-        ),
-      );
+      const detail = `Request body larger than ${maxBodyBytes} bytes`;
+      return finish(json(413, JSON.stringify({ detail }), cors));
     }
     let text: string;
     try {
@@ -225,27 +145,30 @@ export function createCompletionHandler(
 
     const body = parsed.value;
     const format: SseFormat = url.searchParams.get("format") === "json" ? "json" : "text";
-    const signals = [request.signal, options.signal].filter(
-      (signal): signal is AbortSignal => signal !== undefined,
-    );
-    const model = body.model_name ?? undefined;
     let iterator: AsyncIterator<string>;
     try {
-      iterator = completion({
-        query: body.query,
-        stream: true,
-        echo: body.echo,
-        ...(model === undefined ? {} : { model }),
-        temperature: body.temperature,
-        maxTokens: body.max_tokens,
-        promptName: body.prompt_name,
-        ...(options.promptsDir === undefined ? {} : { promptsDir: options.promptsDir }),
-        ...(options.models === undefined ? {} : { models: options.models }),
-        signal: AbortSignal.any(signals),
-      })[Symbol.asyncIterator]();
+      const model = body.model_name ?? undefined;
+      if (model !== undefined) checkConfigured(model, options.models);
+      iterator = completionStream(
+        parseCompletionOptions({
+          query: body.query,
+          stream: true,
+          echo: body.echo,
+          ...(model === undefined ? {} : { model }),
+          temperature: body.temperature,
+          maxTokens: body.max_tokens,
+          promptName: body.prompt_name,
+          ...(options.promptsDir === undefined ? {} : { promptsDir: options.promptsDir }),
+          ...(options.models === undefined ? {} : { models: options.models }),
+        }),
+        {
+          signals: [request.signal, shutdown],
+          defaultTimeout: options.timeoutMs ?? SERVE_TIMEOUT_MS,
+        },
+      );
     } catch (error) {
-      if (isCompletionError(error)) return finish(errorResponse(error, cors), error.code);
-      throw error;
+      if (!isCompletionError(error)) throw error;
+      return finish(errorResponse(error, cors, shuttingDown()), error.code);
     }
 
     // Hold the headers until there is something to send (the first token; for stream: false the
@@ -266,24 +189,69 @@ export function createCompletionHandler(
         head.pending = iterator.next();
       }
     } catch (error) {
-      const failure = isCompletionError(error) ? error : undefined;
-      if (failure) return finish(errorResponse(failure, cors), failure.code);
-      throw error;
+      if (!isCompletionError(error)) throw error;
+      const response = errorResponse(error, cors, shuttingDown());
+      const code = response.status === 503 ? "shutting_down" : error.code;
+      return finish(response, request.signal.aborted ? "client_closed" : code);
     } finally {
       clearTimeout(pingTimer);
     }
-    const session = new SseSession(
+    const session = new SseSession({
       iterator,
       head,
-      body.stream,
+      streaming: body.stream,
       format,
       pingIntervalMs,
+      clientTimeoutMs: options.clientTimeoutMs ?? 60_000,
       started,
+      shuttingDown,
       log,
-    );
-    return withSession(
-      new Response(sseBody(session), { status: 200, headers: { ...SSE_HEADERS, ...cors } }),
-      session,
-    );
+    });
+    return { status: 200, headers: { ...SSE_HEADERS, ...cors }, session };
+  };
+}
+
+/**
+ * Over HTTP, only the configured names: a `provider:model` string (or any other name) would build
+ * a model the operator never configured, with the server's own key.
+ */
+function checkConfigured(name: string, models: ModelRegistry | undefined): void {
+  const names = configuredModelNames({ models });
+  if (names.includes(name)) return;
+  throw new CompletionError(
+    "unknown_model",
+    names.length > 0
+      ? `No model named ${quoteName(name)} is configured; configured: ${names.join(", ")}`
+      : `No model named ${quoteName(name)} is configured, and no endpoint is`,
+    { issues: [{ path: ["model"], message: "not a configured model" }] },
+  );
+}
+
+/**
+ * A web-standard handler — `(Request) => Promise<Response>` — for `POST /other/completion`,
+ * wire-compatible with Langchain-Chatchat's: the same snake_case JSON body, FastAPI's 422 bodies, and
+ * sse-starlette's framing (`data: <token>\r\n\r\n`, `: ping - <time>` every 15 s, no `[DONE]`).
+ * Mount it in Hono, Next.js route handlers, Bun, Deno, or `completion-chain serve`.
+ *
+ * Unlike the original, failures are reported (502, or 504 for a timeout, before the first byte; an
+ * `event: error` frame after), a client that goes away stops the upstream generation at once, a
+ * client that stops reading holds the upstream back, and only configured models can be named.
+ *
+ * @param options - registry, prompts, defaults, limits, CORS, shutdown signal
+ * @example
+ * ```ts
+ * import { createCompletionHandler } from "completion-chain/http";
+ * const handler = createCompletionHandler({ models: { qwen: { baseURL: "http://127.0.0.1:8000/v1" } } });
+ * export const POST = handler; // Next.js route handler
+ * ```
+ */
+export function createCompletionHandler(
+  options: CompletionHandlerOptions = {},
+): (request: Request) => Promise<Response> {
+  const respond = completionResponder(options);
+  return async (request) => {
+    const reply = await respond(request);
+    if (reply instanceof Response) return reply;
+    return new Response(sseBody(reply.session), { status: reply.status, headers: reply.headers });
   };
 }

@@ -1,39 +1,39 @@
 import type { ServerResponse } from "node:http";
-import type { SseSession } from "./sse-body.js";
+import type { EndReason, SseSession } from "./session.js";
 
 /**
- * Writes a session's frames straight to a Node response, as `serveCompletion` does: headers and
- * status from `response`, each frame one `write`, backpressure through `drain`, and the session
- * cancelled when the connection closes before the end.
+ * Writes a session's frames straight to a Node response, as `serveCompletion` does: each frame one
+ * `write`, backpressure through `drain`, the session cancelled when the connection closes before the
+ * end — or when the client takes no bytes for the session's client timeout, in which case the
+ * connection is destroyed too (a client that reads nothing must not hold a stream, its upstream
+ * request and its buffers forever).
  *
- * @param session - from `takeSession(response)`
- * @param response - the handler's response, for its status and headers; its body is never read
+ * @param session - the response's body
+ * @param status - the response status
+ * @param headers - the response headers
  * @param outgoing - the Node response to write to
  */
 export async function writeSessionToNode(
   session: SseSession,
-  response: Response,
+  status: number,
+  headers: Record<string, string>,
   outgoing: ServerResponse,
 ): Promise<void> {
-  const headers: Record<string, string> = {};
-  response.headers.forEach((value, key) => {
-    headers[key] = value;
-  });
   let ended = false;
-  const stop = () => {
+  const stop = (reason: EndReason = "client_closed") => {
     // The client went away mid-stream (the request's signal, aborted by the adapter, has already
-    // stopped the upstream): stop the pings and log the request once.
-    if (!ended) {
-      ended = true;
-      void session.cancel();
-    }
+    // stopped the upstream) or is too slow: stop the pings and log the request once.
+    if (ended) return;
+    ended = true;
+    void session.cancel(reason);
   };
   if (outgoing.destroyed) return stop();
   // As the adapter does for the bodies it writes: an error on the response ends the stream instead
   // of going unhandled.
-  outgoing.on("error", stop);
-  outgoing.once("close", stop);
-  outgoing.writeHead(response.status, headers);
+  const onClose = () => stop();
+  outgoing.on("error", onClose);
+  outgoing.once("close", onClose);
+  outgoing.writeHead(status, headers);
   session.attach({
     write: (frame) => {
       if (!ended && !outgoing.destroyed) outgoing.write(frame);
@@ -43,22 +43,33 @@ export async function writeSessionToNode(
       ended = true;
       outgoing.end();
     },
+    backedUp: () => outgoing.writableNeedDrain,
   });
   while (await session.pull()) {
     if (outgoing.destroyed) break;
-    if (outgoing.writableNeedDrain) await drained(outgoing);
+    if (outgoing.writableNeedDrain && !(await drained(outgoing, session.clientTimeoutMs))) {
+      stop("client_timeout");
+      outgoing.destroy();
+      break;
+    }
   }
 }
 
-/** Resolves when `outgoing` can take more, or is gone. */
-function drained(outgoing: ServerResponse): Promise<void> {
+/**
+ * Resolves `true` when `outgoing` can take more or is gone, `false` when it took nothing for
+ * `timeoutMs`.
+ */
+function drained(outgoing: ServerResponse, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const done = () => {
-      outgoing.off("drain", done);
-      outgoing.off("close", done);
-      resolve();
+    const done = (result: boolean) => {
+      clearTimeout(timer);
+      outgoing.off("drain", onDrain);
+      outgoing.off("close", onDrain);
+      resolve(result);
     };
-    outgoing.on("drain", done);
-    outgoing.on("close", done);
+    const onDrain = () => done(true);
+    const timer = setTimeout(() => done(false), timeoutMs);
+    outgoing.on("drain", onDrain);
+    outgoing.on("close", onDrain);
   });
 }

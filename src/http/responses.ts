@@ -1,0 +1,107 @@
+import type { CompletionError } from "../errors.js";
+import { renderValidationBody, type ValidationIssue } from "./validation.js";
+
+const JSON_HEADERS = { "content-type": "application/json" };
+
+/** The headers of an event stream, as sse-starlette sends them. */
+export const SSE_HEADERS: Readonly<Record<string, string>> = {
+  "content-type": "text/event-stream; charset=utf-8",
+  "cache-control": "no-cache",
+  connection: "keep-alive",
+  "x-accel-buffering": "no",
+};
+
+/** A JSON response. */
+export function json(status: number, body: string, extra: Record<string, string> = {}): Response {
+  return new Response(body, { status, headers: { ...JSON_HEADERS, ...extra } });
+}
+
+/** Where each completion() failure lands in the original's body, for the 422 `loc`. */
+const FIELD_OF: Record<string, string> = {
+  unknown_prompt: "prompt_name",
+  invalid_prompt: "prompt_name",
+  unknown_model: "model_name",
+};
+const SNAKE: Record<string, string> = {
+  promptName: "prompt_name",
+  maxTokens: "max_tokens",
+  model: "model_name",
+};
+
+/** The 503 a request gets while the server shuts down. */
+export function shuttingDown(cors: Record<string, string>): Response {
+  const detail = { code: "shutting_down", message: "The server is shutting down" };
+  return json(503, JSON.stringify({ detail }), { ...cors, connection: "close" });
+}
+
+/**
+ * The response for a failure before any byte of the stream was sent: a 422 naming the body field
+ * for bad input, 504 when the endpoint timed out, 502 for its other failures, 503 when the server's
+ * shutdown ended the request, 499 (nginx's "client closed request") when the client went away.
+ */
+export function errorResponse(
+  error: CompletionError,
+  cors: Record<string, string>,
+  shutdown: boolean,
+): Response {
+  if (shutdown && error.code === "aborted") return shuttingDown(cors);
+  const field = FIELD_OF[error.code];
+  if (field !== undefined || error.code === "invalid_options") {
+    const path = error.issues?.[0]?.path ?? [];
+    const name = field ?? SNAKE[String(path[0])] ?? String(path[0] ?? "body");
+    const issue: ValidationIssue = {
+      loc: ["body", name],
+      msg: error.message,
+      type: `value_error.${error.code}`,
+    };
+    return json(422, renderValidationBody([issue]), cors);
+  }
+  const status =
+    error.code === "upstream_timeout"
+      ? 504
+      : error.code.startsWith("upstream_")
+        ? 502
+        : error.code === "aborted"
+          ? 499
+          : 500;
+  const detail = { code: error.code, message: error.message };
+  return json(status, JSON.stringify({ detail }), cors);
+}
+
+/** The request body, or "too_large" past `limit` bytes (read no further). */
+export async function readBody(request: Request, limit: number): Promise<Uint8Array | "too_large"> {
+  const declared = Number(request.headers.get("content-length"));
+  if (Number.isFinite(declared) && declared > limit) return "too_large";
+  if (request.body === null) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = request.body.getReader();
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      return "too_large";
+    }
+    chunks.push(value);
+  }
+  const body = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
+}
+
+/** The CORS headers for `request`'s origin, if it is allowed. */
+export function corsHeaders(
+  request: Request,
+  allowed: readonly string[] | "*" | undefined,
+): Record<string, string> {
+  const origin = request.headers.get("origin");
+  if (allowed === undefined || origin === null) return {};
+  if (allowed !== "*" && !allowed.includes(origin)) return {};
+  return { "access-control-allow-origin": allowed === "*" ? "*" : origin, vary: "Origin" };
+}

@@ -1,0 +1,125 @@
+/**
+ * Turning whatever the model stack threw into a {@link CompletionError}, keys redacted, where the
+ * error is made.
+ *
+ * @packageDocumentation
+ */
+
+import { CompletionError, isCompletionError } from "../errors.js";
+import { redact, redactedCopy, withoutCredentials } from "../secrets.js";
+
+/** What {@link toCompletionError} knows about the run that failed. */
+export interface ErrorContext {
+  /** Keys that must appear nowhere: message, stack, `cause`. */
+  secrets?: readonly string[];
+  /** The model endpoint, named when it cannot be reached (credentials are removed). */
+  endpoint?: string | undefined;
+}
+
+/** The `code` an {@link UpstreamEventTooLarge} error carries, read by {@link toCompletionError}. */
+export const EVENT_TOO_LARGE = "COMPLETION_CHAIN_EVENT_TOO_LARGE";
+
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ETIMEDOUT",
+  "UND_ERR_CONNECT_TIMEOUT",
+]);
+
+function chainOf(error: unknown): unknown[] {
+  const seen: unknown[] = [];
+  let current = error;
+  while (current !== undefined && current !== null && !seen.includes(current) && seen.length < 8) {
+    seen.push(current);
+    current = field(current, "cause");
+  }
+  return seen;
+}
+
+function field(value: unknown, key: string): unknown {
+  if (typeof value !== "object" || value === null) return undefined;
+  try {
+    return (value as Record<string, unknown>)[key];
+  } catch {
+    return undefined;
+  }
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  try {
+    return String(error);
+  } catch {
+    return "[unprintable error]";
+  }
+}
+
+/**
+ * Turns what the model stack threw into a {@link CompletionError} whose message, stack and `cause`
+ * (a redacted copy, see `redactedCopy`) hold no key. The shapes recognised are those of openai-node
+ * v6 (`APIError` with `status`, `APIConnectionError`, a mid-stream `APIError` without status for an
+ * `{"error":…}` chunk, a `SyntaxError` from `JSON.parse` of a bad chunk), undici's
+ * `TypeError: terminated` when the socket drops while the body is read, and the upstream guard's
+ * event-too-large error.
+ *
+ * @param error - anything thrown
+ * @param context - the keys to redact and the endpoint to name
+ * @example
+ * ```ts
+ * throw toCompletionError(error, { secrets: ["sk-…"], endpoint: "http://127.0.0.1:8000/v1" });
+ * ```
+ */
+export function toCompletionError(error: unknown, context: ErrorContext = {}): CompletionError {
+  if (isCompletionError(error)) return error;
+  const secrets = context.secrets ?? [];
+  const message = redact(messageOf(error), secrets);
+  const cause = redactedCopy(error, secrets);
+  const links = chainOf(error);
+  const make = (code: CompletionError["code"], text: string, status?: number) =>
+    new CompletionError(code, text, status === undefined ? { cause } : { cause, status });
+
+  if (links.some((link) => field(link, "code") === EVENT_TOO_LARGE)) {
+    return make("upstream_malformed", `The model endpoint sent malformed data: ${message}`);
+  }
+  const status = field(error, "status");
+  if (typeof status === "number") {
+    return make("upstream_error", `The model endpoint answered HTTP ${status}: ${message}`, status);
+  }
+  const name = field(error, "name");
+  const ctor = (error as { constructor?: { name?: string } } | null)?.constructor?.name;
+  if (ctor === "APIError" || ctor === "InternalServerError") {
+    return make("upstream_error", `The model endpoint sent an error: ${message}`);
+  }
+  if (
+    ctor === "APIConnectionError" ||
+    ctor === "APIConnectionTimeoutError" ||
+    name === "TimeoutError" ||
+    links.some((link) => NETWORK_CODES.has(String(field(link, "code"))))
+  ) {
+    const where = context.endpoint === undefined ? "" : ` ${withoutCredentials(context.endpoint)}`;
+    return make(
+      "upstream_unavailable",
+      `The model endpoint${where} could not be reached: ${message}`,
+    );
+  }
+  if (error instanceof SyntaxError) {
+    return make("upstream_malformed", `The model endpoint sent malformed data: ${message}`);
+  }
+  if (
+    links.some(
+      (link) =>
+        (link instanceof TypeError && link.message === "terminated") ||
+        String(field(link, "code")).startsWith("UND_ERR_SOCKET"),
+    )
+  ) {
+    return make(
+      "upstream_incomplete",
+      `The connection to the model endpoint dropped mid-stream: ${message}`,
+    );
+  }
+  return make("internal", message);
+}

@@ -1,0 +1,373 @@
+/**
+ * The owner of one model run, from its first token to its end: the signals it obeys, the time it
+ * may wait on the endpoint, the pulling of chunks, the finish reason and the mapping of every failure
+ * to a {@link CompletionError}. `completion()`, the chain and the HTTP endpoint all read their tokens
+ * from a {@link CompletionRun}.
+ *
+ * It pulls: a chunk is taken from the model's stream only when its consumer asks for the next
+ * token, so a consumer that stops reading holds no buffer here; the model's SDK stops reading its
+ * socket and TCP pushes back on the endpoint (test/backpressure.test.ts).
+ *
+ * @packageDocumentation
+ */
+
+import type { CallbackManagerForChainRun } from "@langchain/core/callbacks/manager";
+import type { BasePromptValueInterface } from "@langchain/core/prompt_values";
+import type { RunnableConfig } from "@langchain/core/runnables";
+import { CompletionError } from "../errors.js";
+import { redactedCopy, secretsOf, withoutCredentials } from "../secrets.js";
+import { endsWithHighSurrogate, finishOf, textOf } from "./chunks.js";
+import { toCompletionError } from "./failures.js";
+import { FinishTracker } from "./finish-tracker.js";
+import {
+  driverFor,
+  endpointOf,
+  isLanguageModel,
+  openModelStream,
+  reportsFinishReason,
+  resolveModelFor,
+  unwrapModels,
+} from "./langchain-private.js";
+import { type AbortTarget, SignalLink } from "./signals.js";
+import { withHandler } from "./with-handler.js";
+
+/** The time a run may wait on the endpoint when nobody says otherwise: the openai SDK's own. */
+export const DEFAULT_TIMEOUT_MS = 600_000;
+
+/** Everything a run needs, decided before it starts. */
+export interface RunPlan {
+  /** A LangChain model, or a runnable wrapping one. */
+  model: unknown;
+  /** The rendered prompt. */
+  input: BasePromptValueInterface;
+  /** Text yielded before the model's tokens (the rendered prompt, for `echo`), or "". */
+  echo: string;
+  /** The model run's config: callbacks (children of the chain run), tags, metadata. */
+  config: RunnableConfig;
+  /** Signals the run obeys: the caller's, an inherited one, a server's. */
+  signals: readonly (AbortSignal | undefined)[];
+  /** Milliseconds the run may wait on the endpoint at a time. */
+  timeout: number;
+  /** Fail when the stream ends without a finish reason; `undefined`: when the model reports one. */
+  requireFinishReason: boolean | undefined;
+  /** The chain run this run ends (with its output) or fails, if the caller left that to the run. */
+  chainRun?: CallbackManagerForChainRun | undefined;
+}
+
+type Waiter = {
+  resolve: (result: IteratorResult<string>) => void;
+  reject: (error: unknown) => void;
+};
+
+const DONE: IteratorResult<string> = Object.freeze({ value: undefined, done: true });
+
+// A run dropped unfinished by its consumer (no `return()`, no `break`) would keep its upstream
+// request open and its listeners on long-lived signals; when it is collected, both go.
+const dropped = new FinalizationRegistry<SignalLink>((link) => {
+  link.abort(new CompletionError("aborted", "The completion's iterator was dropped unfinished"));
+});
+
+/**
+ * One model run as an async iterator of non-empty tokens, readable once. Leaving early (`return()`)
+ * or any of its signals aborting closes the upstream request at once; a wait on the endpoint longer
+ * than the plan's `timeout` fails it with `upstream_timeout`; a stream that ends without the finish
+ * reason its model reports fails with `upstream_incomplete`; every listener and timer it added is
+ * gone when it ends, however it ends.
+ */
+export class CompletionRun implements AsyncIterableIterator<string>, AbortTarget {
+  private done = false;
+  private source: AsyncIterator<unknown> | undefined;
+  private sourceEnded = false;
+  private waiter: Waiter | undefined;
+  /** The promise of the latest call that waited, for calls that overlap it. */
+  private last: Promise<IteratorResult<string>> | undefined;
+  /** When the current wait on the endpoint began (`performance.now()`), or -1 when not waiting. */
+  private waitingSince = -1;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timedOut = false;
+  /** A failure that ended the run while nobody was waiting: thrown by the next `next()`. */
+  private failure: CompletionError | undefined;
+  private echo: string;
+  /** The first half of a surrogate pair, held until the second arrives. */
+  private held = "";
+  private output = "";
+  private finishReason: string | undefined;
+  private tracker: FinishTracker | undefined;
+  private requireFinish = false;
+  private secrets: readonly string[];
+  private endpoint: string | undefined;
+  private readonly link: SignalLink;
+
+  constructor(private readonly plan: RunPlan) {
+    this.echo = plan.echo;
+    this.secrets = secretsOf(plan.model);
+    this.endpoint = endpointOf(plan.model);
+    this.link = new SignalLink(plan.signals, this);
+    dropped.register(this, this.link, this.link);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<string> {
+    return this;
+  }
+
+  /** The signal handed to the model: aborted by the run's signals, its time limit, or `return()`. */
+  get signal(): AbortSignal {
+    return this.link.signal;
+  }
+
+  next(): Promise<IteratorResult<string>> {
+    if (this.waiter !== undefined) {
+      // Overlapping calls (`Promise.all` of two) are answered in the order they were made.
+      const again = () => this.next();
+      this.last = (this.last as Promise<IteratorResult<string>>).then(again, again);
+      return this.last;
+    }
+    if (this.done) {
+      const failure = this.failure;
+      if (failure === undefined) return Promise.resolve(DONE);
+      this.failure = undefined; // thrown once; later calls report the end
+      return Promise.reject(failure);
+    }
+    if (this.link.signal.aborted) {
+      this.fail(this.failureOf(this.link.signal.reason));
+      return this.next();
+    }
+    if (this.echo !== "") {
+      const value = this.echo;
+      this.echo = "";
+      if (this.plan.chainRun !== undefined) this.output += value;
+      return Promise.resolve({ value, done: false });
+    }
+    this.last = new Promise<IteratorResult<string>>((resolve, reject) => {
+      this.waiter = { resolve, reject };
+      this.pull();
+    });
+    return this.last;
+  }
+
+  /** Leaving early: the upstream request is aborted at once, a waiting `next()` ends. */
+  async return(): Promise<IteratorResult<string>> {
+    if (!this.done) {
+      const error = new CompletionError("aborted", "The consumer stopped reading the completion");
+      this.close(error);
+      this.answer(DONE);
+      await this.plan.chainRun?.handleChainError(error);
+    }
+    return DONE;
+  }
+
+  /** The whole answer: every token, concatenated. */
+  async text(): Promise<string> {
+    let text = "";
+    for (;;) {
+      const result = await this.next();
+      if (result.done) return text;
+      text += result.value;
+    }
+  }
+
+  /** @internal called by the {@link SignalLink} when a source aborts. */
+  sourceAborted(reason: unknown): void {
+    if (this.done) {
+      this.link.abort(reason);
+      return;
+    }
+    this.fail(this.failureOf(reason));
+  }
+
+  private pull(): void {
+    if (this.waitingSince < 0) this.waitingSince = performance.now();
+    if (this.timer === undefined) this.arm(this.plan.timeout);
+    if (this.sourceEnded) {
+      this.complete();
+    } else if (this.source === undefined) {
+      this.open().then(() => {
+        if (this.done) void this.source?.return?.(undefined)?.catch(ignore);
+        else this.pull();
+      }, this.onSourceError);
+    } else {
+      this.source.next().then(this.onChunk, this.onSourceError);
+    }
+  }
+
+  private async open(): Promise<void> {
+    const config: RunnableConfig = { ...this.plan.config, signal: this.link.signal };
+    const model = await resolveModelFor(this.plan.model, config);
+    if (model !== this.plan.model) {
+      this.secrets = [...new Set([...this.secrets, ...secretsOf(model)])];
+      this.endpoint ??= endpointOf(model);
+    }
+    const driver = driverFor(model);
+    this.requireFinish = this.plan.requireFinishReason ?? reportsFinishReason(model);
+    // An LLM's strings carry no finish reason, except in the chunks `llm-chunks` yields; chat
+    // chunks always do. Only then is a handler attached to watch the run's end.
+    const chat = unwrapModels(model).every(
+      (inner) => isLanguageModel(inner) && (inner as ModelType)._modelType() === "base_chat_model",
+    );
+    if (this.requireFinish && driver !== "llm-chunks" && !chat) {
+      this.tracker = new FinishTracker();
+      this.source = await openModelStream(
+        model,
+        driver,
+        this.plan.input,
+        withHandler(config, this.tracker),
+      );
+    } else {
+      this.source = await openModelStream(model, driver, this.plan.input, config);
+    }
+  }
+
+  private readonly onChunk = (result: IteratorResult<unknown>): void => {
+    if (this.done) return; // ended while this chunk was on its way
+    if (result.done) {
+      this.sourceEnded = true;
+      this.complete();
+      return;
+    }
+    const chunk = result.value;
+    const reason = finishOf(chunk);
+    if (reason !== undefined) this.finishReason = reason;
+    let text = textOf(chunk);
+    if (this.held !== "") {
+      text = this.held + text;
+      this.held = "";
+    }
+    if (endsWithHighSurrogate(text)) {
+      this.held = text.slice(-1);
+      text = text.slice(0, -1);
+    }
+    if (text === "") {
+      // A chunk came (the wait is over) but no text: the role, finish and usage chunks.
+      this.waitingSince = performance.now();
+      (this.source as AsyncIterator<unknown>).next().then(this.onChunk, this.onSourceError);
+      return;
+    }
+    if (this.plan.chainRun !== undefined) this.output += text;
+    this.waitingSince = -1;
+    this.answer({ value: text, done: false });
+  };
+
+  private readonly onSourceError = (error: unknown): void => {
+    if (this.done) return;
+    this.fail(this.failureOf(error));
+  };
+
+  /** The model's stream ended: the held half-pair goes out, then the finish reason is checked. */
+  private complete(): void {
+    if (this.held !== "") {
+      const value = this.held;
+      this.held = "";
+      this.waitingSince = -1;
+      this.answer({ value, done: false });
+      return;
+    }
+    const finished = this.finishReason ?? this.tracker?.finishReason;
+    if (this.requireFinish && !finished) {
+      this.fail(
+        new CompletionError(
+          "upstream_incomplete",
+          "The model's stream ended without a finish reason: the answer was cut short",
+        ),
+      );
+      return;
+    }
+    this.dispose();
+    this.done = true;
+    const chainRun = this.plan.chainRun;
+    if (chainRun === undefined) {
+      this.answer(DONE);
+      return;
+    }
+    chainRun.handleChainEnd({ output: this.output }).then(
+      () => this.answer(DONE),
+      () => this.answer(DONE),
+    );
+  }
+
+  /** Ends the run with `error`: the upstream request is aborted, the waiter (or the next call) gets it. */
+  private fail(error: CompletionError): void {
+    if (this.done) return;
+    this.close(error);
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    if (waiter === undefined) this.failure = error;
+    const chainRun = this.plan.chainRun;
+    if (chainRun === undefined) {
+      waiter?.reject(error);
+      return;
+    }
+    const deliver = () => waiter?.reject(error);
+    chainRun.handleChainError(error).then(deliver, deliver);
+  }
+
+  /** Marks the run done, aborts the upstream request and lets go of everything it holds. */
+  private close(reason: unknown): void {
+    this.done = true;
+    this.link.abort(reason);
+    this.dispose();
+    const source = this.source;
+    this.source = undefined;
+    void source?.return?.(undefined)?.catch(ignore);
+  }
+
+  private dispose(): void {
+    this.waitingSince = -1;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.link.dispose();
+    dropped.unregister(this.link);
+  }
+
+  private answer(result: IteratorResult<string>): void {
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    waiter?.resolve(result);
+  }
+
+  /** Why the run failed: its own time limit, one of its signals, or the model stack's error. */
+  private failureOf(error: unknown): CompletionError {
+    if (this.timedOut) return this.timeoutError();
+    if (this.link.sourceWasAborted || this.link.signal.aborted) {
+      const reason = this.link.signal.reason;
+      return new CompletionError("aborted", "The completion was aborted by its signal.", {
+        cause: redactedCopy(reason ?? error, this.secrets),
+      });
+    }
+    return toCompletionError(error, { secrets: this.secrets, endpoint: this.endpoint });
+  }
+
+  private timeoutError(): CompletionError {
+    const where = this.endpoint === undefined ? "" : ` ${withoutCredentials(this.endpoint)}`;
+    return new CompletionError(
+      "upstream_timeout",
+      `The model endpoint${where} sent nothing for ${this.plan.timeout} ms (the \`timeout\`); the request was aborted`,
+    );
+  }
+
+  /**
+   * One timer for the whole run, re-armed only when it fires: a token costs a `performance.now()`,
+   * not a `setTimeout`. It reaches the run through a `WeakRef`, so an armed timer does not keep a
+   * dropped run alive.
+   */
+  private arm(ms: number): void {
+    const ref = new WeakRef(this);
+    this.timer = setTimeout(() => ref.deref()?.onTimer(), Math.max(1, Math.ceil(ms)));
+    this.timer.unref?.();
+  }
+
+  private onTimer(): void {
+    this.timer = undefined;
+    if (this.done || this.waitingSince < 0) return; // not waiting: the next wait arms it again
+    const left = this.waitingSince + this.plan.timeout - performance.now();
+    if (left > 0) {
+      this.arm(left);
+      return;
+    }
+    this.timedOut = true;
+    this.fail(this.timeoutError());
+  }
+}
+
+type ModelType = { _modelType(): string };
+
+function ignore(): void {}
