@@ -1,8 +1,13 @@
 import { parseArgs } from "node:util";
 import { completion } from "../completion.js";
 import { isCompletionError } from "../errors.js";
-import { parseCompletionOptions } from "../options.js";
-import { fail, numberFlag, registryFromFlags } from "./shared.js";
+import { type CompletionOptions, parseCompletionOptions } from "../options.js";
+import { CliError, usageError } from "./cli-error.js";
+import { endpointFromFlags } from "./endpoint.js";
+import { joinNegativeNumbers, numberFlag, secondsFlag } from "./flags.js";
+import { type OfflineDemo, startOfflineDemo } from "./offline-demo.js";
+import { checkModel, checkPrompt, checkPromptsDir, checkTemplate } from "./startup-checks.js";
+import { isBrokenPipe, watchStdout } from "./stdout.js";
 
 export const COMPLETE_HELP = `Usage: completion-chain "<query>" [options]
        completion-chain serve [options]      (see completion-chain serve --help)
@@ -15,95 +20,158 @@ Options:
   --model <name>        a configured model name, or provider:model (needs \`langchain\`)
   --temperature <t>     0..1 (default 0.7)
   --max-tokens <n>      token limit; 0 or less → the model's maximum (default 1024)
+  --timeout <s>         seconds to wait on the model endpoint for the response, the first
+                        token and each gap between tokens (default 600)
   --prompt <name>       template in prompts/completion (default "default")
   --template <text>     template text instead of a named one, e.g. "Q: {input}\\nA:"
-  --prompts-dir <dir>   a directory overlaying the bundled prompts/
+  --prompts-dir <dir>   a directory overlaying the bundled prompts/ (holds completion/<name>.txt)
   --base-url <url>      OpenAI-compatible endpoint (default $OPENAI_BASE_URL)
   --kind <kind>         "completion" (/v1/completions) or "chat" (/v1/chat/completions)
   --config <file>       JSON model registry: { "models": { "<name>": { "kind", "baseURL", … } } }
   -h, --help            this text
 
 The API key is read from $OPENAI_API_KEY (or the config file), never from the command line.
-With no endpoint configured, a built-in offline demo model answers (it echoes the prompt).
+With no endpoint configured, the built-in offline demo model "offline-demo" answers (it echoes
+the prompt). Model, prompt, prompts dir and config are checked before anything is sent.
+
+Exit codes:
+  0    done (also when the reader of stdout went away, as with | head)
+  1    the run failed (the model endpoint failed or timed out…)
+  2    usage: a bad flag or value, an unknown model or prompt, a bad config file
+  130  interrupted (Ctrl-C)
+Errors are one line on stderr.
 `;
+
+const NUMERIC = ["temperature", "max-tokens", "timeout"];
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: joinNegativeNumbers(argv, NUMERIC),
+    allowPositionals: true,
+    options: {
+      stream: { type: "boolean" },
+      echo: { type: "boolean" },
+      model: { type: "string" },
+      temperature: { type: "string" },
+      "max-tokens": { type: "string" },
+      timeout: { type: "string" },
+      prompt: { type: "string" },
+      template: { type: "string" },
+      "prompts-dir": { type: "string" },
+      "base-url": { type: "string" },
+      kind: { type: "string" },
+      config: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+}
+
+/** The flags of `completion-chain "<query>"`, as `parseArgs` returns them. */
+export type CompleteFlags = ReturnType<typeof parse>["values"];
+
+/**
+ * Maps the flags to `completion()` options (all but `models` and `signal`) and validates them.
+ *
+ * @param values - the parsed flags
+ * @param positionals - the query, alone
+ * @throws CliError (exit 2) naming the flag or option
+ * @example
+ * ```ts
+ * completionOptionsFromFlags({ timeout: "1.5" }, ["hi"]); // { query: "hi", timeout: 1500, … }
+ * ```
+ */
+export function completionOptionsFromFlags(
+  values: CompleteFlags,
+  positionals: string[],
+): CompletionOptions & { stream: boolean } {
+  if (positionals.length !== 1)
+    usageError('expected exactly one query, e.g. completion-chain "hello" --stream');
+  if (values.prompt !== undefined && values.template !== undefined)
+    usageError("--prompt and --template both choose the template; give one");
+  const options: CompletionOptions & { stream: boolean } = {
+    query: positionals[0] as string,
+    stream: values.stream ?? false,
+    echo: values.echo ?? false,
+    model: values.model,
+    temperature: numberFlag(values.temperature, "--temperature"),
+    maxTokens: numberFlag(values["max-tokens"], "--max-tokens"),
+    timeout: secondsFlag(values.timeout, "--timeout"),
+    promptName: values.prompt,
+    prompt: values.template?.replaceAll("\\n", "\n"),
+    promptsDir: values["prompts-dir"],
+  };
+  for (const key of Object.keys(options) as (keyof typeof options)[]) {
+    if (options[key] === undefined) delete options[key];
+  }
+  try {
+    parseCompletionOptions(options);
+  } catch (error) {
+    if (isCompletionError(error)) usageError(`${error.message} (${error.code})`);
+    throw error;
+  }
+  return options;
+}
 
 /** `completion-chain "<query>"`: one completion to stdout. */
 export async function complete(argv: string[]): Promise<void> {
   let parsed: ReturnType<typeof parse>;
-  function parse() {
-    return parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        stream: { type: "boolean" },
-        echo: { type: "boolean" },
-        model: { type: "string" },
-        temperature: { type: "string" },
-        "max-tokens": { type: "string" },
-        prompt: { type: "string" },
-        template: { type: "string" },
-        "prompts-dir": { type: "string" },
-        "base-url": { type: "string" },
-        kind: { type: "string" },
-        config: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  }
   try {
-    parsed = parse();
+    parsed = parse(argv);
   } catch (error) {
-    fail(`${(error as Error).message} (see --help)`, 2);
+    usageError(`${(error as Error).message} (see --help)`);
   }
   const { values, positionals } = parsed;
   if (values.help) {
     process.stdout.write(COMPLETE_HELP);
     return;
   }
-  if (positionals.length !== 1)
-    fail('expected exactly one query, e.g. completion-chain "hello" --stream', 2);
+  // Everything is checked before anything starts: a bad flag never spins up the demo model.
+  const options = completionOptionsFromFlags(values, positionals);
+  const endpoint = await endpointFromFlags(values);
+  checkModel(values.model, endpoint);
+  await checkPromptsDir(values["prompts-dir"]);
+  if (options.prompt === undefined)
+    await checkPrompt(values.prompt ?? "default", values["prompts-dir"]);
+  else checkTemplate(options.prompt as string);
 
-  const controller = new AbortController();
-  const onSignal = () => controller.abort();
+  const interrupted = new AbortController();
+  const onSignal = () => interrupted.abort();
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
-  const options = {
-    query: positionals[0] as string,
-    echo: values.echo ?? false,
-    model: values.model,
-    temperature: numberFlag(values.temperature, "--temperature"),
-    maxTokens: numberFlag(values["max-tokens"], "--max-tokens"),
-    promptName: values.prompt,
-    prompt: values.template?.replaceAll("\\n", "\n"),
-    promptsDir: values["prompts-dir"],
-    signal: controller.signal,
+  const stdoutClosed = watchStdout();
+  const write = (text: string) => {
+    if (!stdoutClosed.aborted) process.stdout.write(text);
   };
-  for (const key of Object.keys(options) as (keyof typeof options)[]) {
-    if (options[key] === undefined) delete options[key];
-  }
-  // Validate before starting anything, so a bad flag never spins up the demo model.
+  let demo: OfflineDemo | undefined;
   try {
-    parseCompletionOptions({ ...options, stream: values.stream ?? false });
-  } catch (error) {
-    fail(isCompletionError(error) ? `${error.message} (${error.code})` : String(error), 2);
-  }
-  const { models, demo } = await registryFromFlags(values);
-  try {
-    const withModels = models === undefined ? options : { ...options, models };
-    if (values.stream) {
-      for await (const token of completion({ ...withModels, stream: true }))
-        process.stdout.write(token);
-      process.stdout.write("\n");
+    if (endpoint.demo !== undefined) demo = await startOfflineDemo(endpoint.demo);
+    const models = demo?.models ?? endpoint.models;
+    const run = {
+      ...options,
+      ...(models === undefined ? {} : { models }),
+      signal: AbortSignal.any([interrupted.signal, stdoutClosed]),
+    };
+    if (run.stream) {
+      for await (const token of completion({ ...run, stream: true })) write(token);
+      write("\n");
     } else {
-      process.stdout.write(`${await completion({ ...withModels, stream: false })}\n`);
+      write(`${await completion({ ...run, stream: false })}\n`);
     }
   } catch (error) {
-    if (isCompletionError(error) && error.code === "aborted") {
-      process.stdout.write("\n");
-      fail("aborted", 130);
+    if (stdoutClosed.aborted) {
+      // The reader has all it wanted (… | head): stopping is no failure.
+      if (isBrokenPipe(stdoutClosed.reason)) return;
+      throw new CliError(`cannot write to stdout: ${(stdoutClosed.reason as Error).message}`, 1);
     }
-    const code = isCompletionError(error) && error.code === "invalid_options" ? 2 : 1;
-    fail(isCompletionError(error) ? `${error.message} (${error.code})` : String(error), code);
+    if (isCompletionError(error) && error.code === "aborted") {
+      write("\n");
+      throw new CliError("aborted", 130);
+    }
+    if (!isCompletionError(error)) throw error;
+    throw new CliError(
+      `${error.message} (${error.code})`,
+      error.code === "invalid_options" ? 2 : 1,
+    );
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);

@@ -1,8 +1,12 @@
 import { parseArgs } from "node:util";
-import { serveCompletion } from "../http/serve.js";
-import { fail, numberFlag, registryFromFlags } from "./shared.js";
+import { type CompletionServer, type ServeOptions, serveCompletion } from "../http/serve.js";
+import { CliError, usageError } from "./cli-error.js";
+import { endpointFromFlags } from "./endpoint.js";
+import { joinNegativeNumbers, numberFlag, secondsFlag } from "./flags.js";
+import { startOfflineDemo } from "./offline-demo.js";
+import { checkModel, checkPrompt, checkPromptsDir } from "./startup-checks.js";
 
-const SERVE_HELP = `Usage: completion-chain serve [options]
+export const SERVE_HELP = `Usage: completion-chain serve [options]
 
 Serves POST /other/completion, wire-compatible with Langchain-Chatchat, and GET /health.
 
@@ -10,70 +14,143 @@ Options:
   --host <host>            interface to bind (default 127.0.0.1: this machine only)
   --port <port>            port (default 7861)
   --model <name>           default model (else the first configured one)
+  --prompt <name>          default template in prompts/completion, for requests that name none
+                           (default "default")
   --base-url <url>         OpenAI-compatible endpoint (default $OPENAI_BASE_URL)
   --kind <kind>            "completion" or "chat"
   --config <file>          JSON model registry: { "models": { "<name>": { "kind", "baseURL", … } } }
-  --prompts-dir <dir>      a directory overlaying the bundled prompts/
+  --prompts-dir <dir>      a directory overlaying the bundled prompts/ (holds completion/<name>.txt)
+  --timeout <s>            seconds a request may wait on the model endpoint for the response, the
+                           first token and each gap between tokens (default 120)
+  --client-timeout <s>     seconds a client may accept no bytes before it is dropped (default 60)
+  --grace <s>              seconds the streams in flight get to finish on shutdown (default 10)
   --ping-interval <s>      seconds between SSE ping comments (default 15)
   --cors <origin>          allow this origin (repeatable; "*" for any)
   -h, --help               this text
 
-One line per request goes to stderr. SIGINT/SIGTERM end the streams in flight and stop the server.
+Durations are in seconds and may have decimals. Model, prompt, prompts dir and config are checked
+at startup. One line per request goes to stderr. SIGINT/SIGTERM: stop accepting connections, give
+the streams in flight --grace seconds, then stop; a second signal stops at once.
+
+Exit codes:
+  0    stopped by SIGINT/SIGTERM after draining
+  1    failed (the port is taken…), or stopped at once by a second signal
+  2    usage: a bad flag or value, an unknown model or prompt, a bad config file
+Errors are one line on stderr.
 `;
+
+const NUMERIC = ["port", "ping-interval", "timeout", "client-timeout", "grace"];
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: joinNegativeNumbers(argv, NUMERIC),
+    options: {
+      host: { type: "string" },
+      port: { type: "string" },
+      model: { type: "string" },
+      prompt: { type: "string" },
+      "base-url": { type: "string" },
+      kind: { type: "string" },
+      config: { type: "string" },
+      "prompts-dir": { type: "string" },
+      timeout: { type: "string" },
+      "client-timeout": { type: "string" },
+      grace: { type: "string" },
+      "ping-interval": { type: "string" },
+      cors: { type: "string", multiple: true },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+}
+
+/** The flags of `completion-chain serve`, as `parseArgs` returns them. */
+export type ServeFlags = ReturnType<typeof parse>["values"];
+
+/**
+ * Maps the flags to `serveCompletion()` options (all but `models`), validated, with the CLI's
+ * defaults written out so that `--help` and the behaviour cannot drift apart.
+ *
+ * @param values - the parsed flags
+ * @throws CliError (exit 2) naming the flag
+ * @example
+ * ```ts
+ * serveOptionsFromFlags({ grace: "2.5" }).graceMs; // 2500
+ * ```
+ */
+export function serveOptionsFromFlags(values: ServeFlags): Omit<ServeOptions, "models"> {
+  const port = numberFlag(values.port, "--port") ?? 7861;
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    usageError(`--port must be an integer 0..65535, got ${JSON.stringify(values.port)}`);
+  const cors = values.cors?.includes("*") ? "*" : values.cors;
+  const defaults = {
+    ...(values.model === undefined ? {} : { model_name: values.model }),
+    ...(values.prompt === undefined ? {} : { prompt_name: values.prompt }),
+  };
+  return {
+    host: values.host ?? "127.0.0.1",
+    port,
+    pingIntervalMs: secondsFlag(values["ping-interval"], "--ping-interval") ?? 15_000,
+    timeoutMs: secondsFlag(values.timeout, "--timeout") ?? 120_000,
+    clientTimeoutMs: secondsFlag(values["client-timeout"], "--client-timeout") ?? 60_000,
+    graceMs: secondsFlag(values.grace, "--grace") ?? 10_000,
+    ...(Object.keys(defaults).length === 0 ? {} : { defaults }),
+    ...(values["prompts-dir"] === undefined ? {} : { promptsDir: values["prompts-dir"] }),
+    ...(cors === undefined ? {} : { corsOrigins: cors }),
+  };
+}
 
 /** `completion-chain serve`: the HTTP endpoint on Node. */
 export async function serve(argv: string[]): Promise<void> {
-  let values: ReturnType<typeof parse>["values"];
-  function parse() {
-    return parseArgs({
-      args: argv,
-      options: {
-        host: { type: "string" },
-        port: { type: "string" },
-        model: { type: "string" },
-        "base-url": { type: "string" },
-        kind: { type: "string" },
-        config: { type: "string" },
-        "prompts-dir": { type: "string" },
-        "ping-interval": { type: "string" },
-        cors: { type: "string", multiple: true },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  }
+  let values: ServeFlags;
   try {
-    values = parse().values;
+    values = parse(argv).values;
   } catch (error) {
-    fail(`${(error as Error).message} (see serve --help)`, 2);
+    usageError(`${(error as Error).message} (see serve --help)`);
   }
   if (values.help) {
     process.stdout.write(SERVE_HELP);
     return;
   }
-  const port = numberFlag(values.port, "--port") ?? 7861;
-  if (!Number.isInteger(port) || port < 0 || port > 65_535)
-    fail(`--port must be 0..65535, got ${port}`, 2);
-  const pingSeconds = numberFlag(values["ping-interval"], "--ping-interval") ?? 15;
-  if (pingSeconds <= 0) fail(`--ping-interval must be positive, got ${pingSeconds}`, 2);
+  const options = serveOptionsFromFlags(values);
+  const endpoint = await endpointFromFlags(values);
+  checkModel(values.model, endpoint);
+  await checkPromptsDir(values["prompts-dir"]);
+  await checkPrompt(values.prompt ?? "default", values["prompts-dir"]);
 
-  const { models, demo } = await registryFromFlags(values);
-  const cors = values.cors?.includes("*") ? "*" : values.cors;
-  const server = await serveCompletion({
-    host: values.host ?? "127.0.0.1",
-    port,
-    pingIntervalMs: pingSeconds * 1000,
-    ...(models === undefined ? {} : { models }),
-    ...(values.model === undefined ? {} : { defaults: { model_name: values.model } }),
-    ...(values["prompts-dir"] === undefined ? {} : { promptsDir: values["prompts-dir"] }),
-    ...(cors === undefined ? {} : { corsOrigins: cors }),
-  }).catch((error: unknown) => fail(`cannot listen: ${(error as Error).message}`, 1));
-  process.stderr.write(`completion-chain: serving POST ${server.url}/other/completion\n`);
-  const stop = async () => {
-    process.stderr.write("completion-chain: shutting down\n");
-    await server.close();
+  const demo = endpoint.demo === undefined ? undefined : await startOfflineDemo(endpoint.demo);
+  const models = demo?.models ?? endpoint.models;
+  let server: CompletionServer;
+  try {
+    server = await serveCompletion({ ...options, ...(models === undefined ? {} : { models }) });
+  } catch (error) {
     await demo?.close();
-    process.exit(0);
+    throw new CliError(
+      `cannot listen on ${options.host}:${options.port}: ${(error as Error).message}`,
+      1,
+    );
+  }
+  process.stderr.write(`completion-chain: serving POST ${server.url}/other/completion\n`);
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      process.stderr.write(`completion-chain: ${signal} again, stopping at once\n`);
+      process.exit(1);
+    }
+    stopping = true;
+    process.stderr.write(
+      `completion-chain: ${signal} received, draining: no new connections; the streams in flight get ${(options.graceMs ?? 0) / 1000} s (--grace) to finish; ${signal} again stops at once\n`,
+    );
+    server
+      .close()
+      .then(() => demo?.close())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          process.stderr.write(`completion-chain: shutdown failed: ${(error as Error).message}\n`);
+          process.exit(1);
+        },
+      );
   };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
 }

@@ -1,0 +1,88 @@
+import { MAX_TIMEOUT_MS } from "../options.js";
+import { usageError } from "./cli-error.js";
+
+// A value like "-3" reads to parseArgs as an option of its own, so `--max-tokens -3` failed with a
+// three-line "argument is ambiguous" error while `--max-tokens=-3` worked.
+const NEGATIVE_NUMBER = /^-(\d|\.\d)/;
+
+/**
+ * Joins `--flag -3` into `--flag=-3` for the numeric flags, so that a negative number is read as the
+ * flag's value; a bad value then gets the flag's own message ("must be positive") rather than a
+ * parser error. Arguments after `--` are left alone.
+ *
+ * @param argv - the command's arguments
+ * @param numeric - names of the flags that take a number, without the dashes
+ * @example
+ * ```ts
+ * joinNegativeNumbers(["hi", "--max-tokens", "-3"], ["max-tokens"]); // ["hi", "--max-tokens=-3"]
+ * ```
+ */
+export function joinNegativeNumbers(argv: readonly string[], numeric: readonly string[]): string[] {
+  const joined: string[] = [];
+  for (let index = 0; index < argv.length; index += 1) {
+    const arg = argv[index] as string;
+    if (arg === "--") {
+      joined.push(...argv.slice(index));
+      break;
+    }
+    const next = argv[index + 1];
+    if (
+      arg.startsWith("--") &&
+      numeric.includes(arg.slice(2)) &&
+      next !== undefined &&
+      NEGATIVE_NUMBER.test(next)
+    ) {
+      joined.push(`${arg}=${next}`);
+      index += 1;
+    } else {
+      joined.push(arg);
+    }
+  }
+  return joined;
+}
+
+/**
+ * Parses a numeric flag.
+ *
+ * @param value - the flag's text, `undefined` when absent
+ * @param flag - its name for the message, e.g. `"--max-tokens"`
+ * @returns the number, or `undefined` when the flag is absent
+ * @throws CliError (exit 2) `--max-tokens must be a number, got "ten"`
+ * @example
+ * ```ts
+ * numberFlag("-3", "--max-tokens"); // -3
+ * ```
+ */
+export function numberFlag(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (value.trim() === "" || !Number.isFinite(number))
+    usageError(`${flag} must be a number, got ${JSON.stringify(value)}`);
+  return number;
+}
+
+/**
+ * Parses a duration flag given in seconds (decimals allowed) into milliseconds.
+ *
+ * @param value - the flag's text, `undefined` when absent
+ * @param flag - its name for the message, e.g. `"--timeout"`
+ * @returns milliseconds (at least 1), or `undefined` when the flag is absent
+ * @throws CliError (exit 2) when the value is not a positive number, or exceeds what a Node timer can wait
+ * @example
+ * ```ts
+ * secondsFlag("1.5", "--timeout"); // 1500
+ * ```
+ */
+export function secondsFlag(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const seconds = Number(value);
+  if (value.trim() === "" || !Number.isFinite(seconds) || seconds <= 0)
+    usageError(`${flag} must be a positive number of seconds, got ${JSON.stringify(value)}`);
+  // Node fires a longer timer at once (it only holds 2^31 - 1 ms).
+  const max = Math.floor(MAX_TIMEOUT_MS / 1000);
+  if (seconds > max)
+    usageError(
+      `${flag} must be at most ${max} seconds (about 24 days), got ${JSON.stringify(value)}`,
+    );
+  return Math.max(1, Math.round(seconds * 1000));
+}
