@@ -6,8 +6,14 @@
  */
 
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { RecordedRequest, TestingScript, TestingServerOptions } from "./server.js";
-import { delayBefore, faultAt, type Generation, usage, writeStream } from "./sse.js";
+import { delayBefore, faultAt } from "./faults.js";
+import {
+  mergeScript,
+  type RecordedRequest,
+  type TestingScript,
+  type TestingServerOptions,
+} from "./script.js";
+import { type Generation, usage, writeStream } from "./sse.js";
 
 const MODEL_ID = "testing-model";
 
@@ -162,14 +168,6 @@ function promptText(kind: "completion" | "chat", body: Record<string, unknown>):
   return content
     .map((part) => (isRecord(part) && typeof part.text === "string" ? part.text : ""))
     .join("");
-}
-
-function mergeScript(options: TestingServerOptions, overrides: TestingScript | undefined) {
-  const merged: TestingScript = { ...options };
-  for (const [key, value] of Object.entries(overrides ?? {})) {
-    if (value !== undefined) Object.assign(merged, { [key]: value });
-  }
-  return merged;
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {
