@@ -6,7 +6,7 @@
  */
 
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { delayBefore, faultAt } from "./faults.js";
+import { delayBefore, faultAt, stall } from "./faults.js";
 import {
   mergeScript,
   type RecordedRequest,
@@ -87,6 +87,8 @@ export async function handleRequest(
   if (!isRecord(body)) return sendError(res, 400, "The request body must be a JSON object.", null);
 
   const script = mergeScript(options, options.script?.(request));
+  // Before `status`: a server that hung sends nothing, not even an error.
+  if (script.stallBeforeHeaders) return stall(signal);
   if (script.status !== undefined) {
     return sendError(
       res,
@@ -113,14 +115,19 @@ export async function handleRequest(
   return writeWhole(res, generation);
 }
 
-/** A non-streamed answer: generate every token (with its delay), then one JSON body. */
+/**
+ * A non-streamed answer: generate every token (with its delay), then one JSON body — unless a drop
+ * or a stall comes first.
+ */
 async function writeWhole(res: ServerResponse, generation: Generation): Promise<void> {
   const { script, tokens, signal } = generation;
   for (let written = 0; ; written++) {
-    if (faultAt(script, written, tokens.length) === "drop") {
+    const fault = faultAt(script, written, tokens.length, false);
+    if (fault === "drop") {
       res.socket?.destroy();
       return;
     }
+    if (fault === "stall") return stall(signal);
     if (written === tokens.length) break;
     await delayBefore(script, written, signal);
     generation.onToken();

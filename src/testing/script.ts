@@ -8,8 +8,10 @@
 /**
  * What the server answers to one completion request. Every field is optional; the fault fields only
  * apply to streamed answers unless said otherwise. A fault threshold past the last token fires
- * right after the last token; when several are due at once, `dropAfterTokens` wins over
- * `malformedAfterTokens`, which wins over `errorChunkAfterTokens`.
+ * right after the last token. When several are due after the same token, `inject` goes first (its
+ * bytes are written; only with `then: "continue"` does anything follow them), then
+ * `dropAfterTokens` wins over `malformedAfterTokens`, which wins over `errorChunkAfterTokens`,
+ * which wins over `stallAfterTokens`. `stallBeforeHeaders` wins over everything, `status` included.
  *
  * @example
  * ```ts
@@ -24,6 +26,10 @@ export interface TestingScript {
    * element) or the content of the last chat message — each token a word with its leading
    * whitespace, so that `"hello big world"` gives `["hello", " big", " world"]` and the tokens
    * concatenate to the prompt exactly
+   *
+   * A token may be half a character: `["\ud83c", "\udf89"]` (🎉 split between its UTF-16
+   * surrogates) travels as the JSON escapes `"\ud83c"` and `"\udf89"`, so a client receives the
+   * two halves in two separate chunks, as from a model server whose tokenizer split the emoji.
    */
   tokens?: string[] | ((request: RecordedRequest) => string[]);
   /**
@@ -88,6 +94,46 @@ export interface TestingScript {
    * @defaultValue `"stop"`
    */
   finishReason?: string;
+  /**
+   * Send the headers and this many tokens, then nothing more — no finish chunk, no `[DONE]`, no end
+   * of the body — and keep the connection open until the client goes away or the server closes.
+   * No timer ends the stall: it waits on the request's abort signal alone, so a client's
+   * disconnect or `close()` leaves nothing pending. `0` sends the headers and nothing else (not
+   * even a chat answer's role chunk). A non-streamed answer generates this many tokens (with their
+   * delays) and then never answers: no status line, no headers.
+   *
+   * @defaultValue `undefined` (no stall)
+   */
+  stallAfterTokens?: number;
+  /**
+   * Read the request, then send nothing at all — not even the status line — until the client goes
+   * away or the server closes, as a model server that accepted the connection and hung. Streamed
+   * or not, whatever else the script says.
+   *
+   * @defaultValue `false`
+   */
+  stallBeforeHeaders?: boolean;
+  /**
+   * Streamed answers only: after `afterTokens` tokens, write `bytes` into the body as they are —
+   * not framed as an event, not JSON-encoded; a string goes out as UTF-8 — e.g. `"data: {not
+   * json\n\n"`, or `"data: " + "x".repeat(16 * 2 ** 20)` with no line break to try a client's
+   * line limit. The bytes go out in writes of 64 KiB (of `byteChunkSize`, with its pauses, when
+   * set), each after the socket took the last, so a client that stops reading stops the server.
+   * Then `then` says what follows: `"continue"` the normal answer (any fault due after the same
+   * token included), `"end"` the body cleanly, or `"stall"` as {@link stallAfterTokens} does.
+   *
+   * @defaultValue `undefined` (nothing injected); `then` defaults to `"continue"`
+   * @example
+   * ```ts
+   * const script: TestingScript = { inject: { afterTokens: 1, bytes: "data: {oops\n\n", then: "end" } };
+   * ```
+   */
+  inject?: {
+    /** Tokens sent before the bytes; past the last token means right after it. */
+    afterTokens: number;
+    bytes: string | Uint8Array;
+    then?: "continue" | "end" | "stall";
+  };
 }
 
 /**

@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 
-import { createServer } from "node:http";
+import { createServer, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { handleRequest, type RequestContext, sendError } from "./routes.js";
 import type { RecordedRequest, TestingServerOptions } from "./script.js";
@@ -47,6 +47,15 @@ export interface TestingServer {
    * Stops growing once a client has gone away, so a test can assert that generation stopped.
    */
   tokensSent(): number;
+  /**
+   * Bytes of response bodies (not headers, not the chunked encoding's framing) handed to sockets so
+   * far, across all requests: what `write` and `end` accepted. That includes what still sits in
+   * Node's buffer (at most one write of a stream: the server waits for `drain`) and in the OS
+   * socket buffers on both ends of the loopback — megabytes, not what the client has read. It stops
+   * growing when the client stops reading and those buffers are full, so a test can assert that a
+   * paused consumer held the server back.
+   */
+  bytesSent(): number;
   /** Destroys all open sockets, stops every pending timer and closes the server. Idempotent. */
   close(): Promise<void>;
 }
@@ -100,7 +109,26 @@ export async function startOpenAICompatibleServer(
       settleWaiters();
     });
 
-  const server = createServer((req, res) => {
+  let bodyBytes = 0;
+  /** Counts the body bytes every response accepts, for `bytesSent()`. */
+  class CountedResponse extends ServerResponse {
+    override write(chunk: unknown, ...rest: unknown[]): boolean {
+      if (this.accepts()) bodyBytes += byteLength(chunk, rest[0]);
+      return (ServerResponse.prototype.write as Write).apply(this, [chunk, ...rest]);
+    }
+    override end(...args: unknown[]): this {
+      if (typeof args[0] !== "function" && this.accepts()) {
+        bodyBytes += byteLength(args[0], args[1]);
+      }
+      return (ServerResponse.prototype.end as End<this>).apply(this, args);
+    }
+    /** A write after the end or after the socket died is refused, not sent. */
+    private accepts(): boolean {
+      return !this.destroyed && !this.writableEnded;
+    }
+  }
+
+  const server = createServer({ ServerResponse: CountedResponse }, (req, res) => {
     serving.add(req.socket);
     const controller = new AbortController();
     inFlight.add(controller);
@@ -154,6 +182,7 @@ export async function startOpenAICompatibleServer(
     openConnections: () => serving.size,
     waitForConnections,
     tokensSent: () => tokens,
+    bytesSent: () => bodyBytes,
     close: () => {
       closing ??= (async () => {
         for (const controller of inFlight) controller.abort();
@@ -166,4 +195,18 @@ export async function startOpenAICompatibleServer(
       return closing;
     },
   };
+}
+
+type Write = (this: ServerResponse, ...args: unknown[]) => boolean;
+type End<T> = (this: ServerResponse, ...args: unknown[]) => T;
+
+/** Bytes in a chunk given to `write`/`end`: a string in its encoding, a buffer as is. */
+function byteLength(chunk: unknown, encoding: unknown): number {
+  if (typeof chunk === "string") {
+    return Buffer.byteLength(
+      chunk,
+      typeof encoding === "string" ? (encoding as BufferEncoding) : "utf8",
+    );
+  }
+  return chunk instanceof Uint8Array ? chunk.byteLength : 0;
 }

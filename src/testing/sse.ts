@@ -8,7 +8,7 @@
 import { once } from "node:events";
 import type { ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
-import { delayBefore, faultAt } from "./faults.js";
+import { delayBefore, faultAt, injectionAt, stall } from "./faults.js";
 import type { TestingScript } from "./script.js";
 
 /**
@@ -41,6 +41,9 @@ export interface Generation {
  */
 const BYTE_PAUSE_MS = 1;
 
+/** Largest write of `inject.bytes` when `byteChunkSize` does not say. */
+const INJECT_PIECE_BYTES = 64 * 1024;
+
 /**
  * Writes a whole streamed answer in the OpenAI wire format: (for chat) a role chunk, one chunk per
  * token, a chunk with the `finish_reason`, an optional usage chunk with `choices: []`, then
@@ -67,11 +70,24 @@ export async function writeStream(res: ServerResponse, generation: Generation): 
   res.flushHeaders();
   const send = (data: unknown) => writeEvent(res, data, script.byteChunkSize, signal);
 
-  if (generation.kind === "chat") {
+  // stallAfterTokens: 0 means headers and then silence, for a chat answer too.
+  const silent =
+    faultAt(script, 0, tokens.length) === "stall" && !injectionAt(script, 0, tokens.length);
+  if (generation.kind === "chat" && !silent) {
     await send(chunk(generation, { role: "assistant", content: "" }, null));
   }
   for (let written = 0; ; written++) {
+    const injection = injectionAt(script, written, tokens.length);
+    if (injection !== undefined) {
+      await writeInjection(res, injection.bytes, script.byteChunkSize, signal);
+      if (injection.then === "end") {
+        res.end();
+        return;
+      }
+      if (injection.then === "stall") return stall(signal);
+    }
     const fault = faultAt(script, written, tokens.length);
+    if (fault === "stall") return stall(signal);
     if (fault === "drop") {
       // Flush what was written, then close without the final chunk of the chunked encoding: the
       // client sees a body that breaks off mid-stream.
@@ -155,11 +171,54 @@ async function writeEvent(
 ): Promise<void> {
   const text = typeof data === "string" ? data : JSON.stringify(data);
   const bytes = Buffer.from(`data: ${text}\n\n`, "utf8");
-  const size =
-    byteChunkSize !== undefined && byteChunkSize >= 1 ? Math.floor(byteChunkSize) : bytes.length;
-  for (let start = 0; start < bytes.length; start += size) {
-    if (start > 0) await sleep(BYTE_PAUSE_MS, undefined, { signal });
+  const piece = pieceSize(byteChunkSize);
+  return writeBytes(
+    res,
+    bytes,
+    piece ?? bytes.length,
+    piece === undefined ? 0 : BYTE_PAUSE_MS,
+    signal,
+  );
+}
+
+/**
+ * Writes `inject.bytes` as they are. In pieces even without `byteChunkSize`, so that a client that
+ * stops reading holds the server back to a piece plus the socket buffers, as a real server's
+ * would be (one 16 MiB `write` would be taken whole into Node's buffer).
+ */
+function writeInjection(
+  res: ServerResponse,
+  bytes: string | Uint8Array,
+  byteChunkSize: number | undefined,
+  signal: AbortSignal,
+): Promise<void> {
+  const raw = typeof bytes === "string" ? Buffer.from(bytes, "utf8") : bytes;
+  const piece = pieceSize(byteChunkSize);
+  return writeBytes(
+    res,
+    raw,
+    piece ?? INJECT_PIECE_BYTES,
+    piece === undefined ? 0 : BYTE_PAUSE_MS,
+    signal,
+  );
+}
+
+/** `byteChunkSize` as a whole number of bytes, or `undefined` when it asks for no splitting. */
+function pieceSize(byteChunkSize: number | undefined): number | undefined {
+  return byteChunkSize !== undefined && byteChunkSize >= 1 ? Math.floor(byteChunkSize) : undefined;
+}
+
+/** Writes `bytes` in pieces, `pauseMs` apart, each after the socket took the last (`drain`). */
+async function writeBytes(
+  res: ServerResponse,
+  bytes: Uint8Array,
+  piece: number,
+  pauseMs: number,
+  signal: AbortSignal,
+): Promise<void> {
+  for (let start = 0; start < bytes.length; start += piece) {
+    if (start > 0 && pauseMs > 0) await sleep(pauseMs, undefined, { signal });
     signal.throwIfAborted();
-    if (!res.write(bytes.subarray(start, start + size))) await once(res, "drain", { signal });
+    if (!res.write(bytes.subarray(start, start + piece))) await once(res, "drain", { signal });
   }
 }
