@@ -1,3 +1,5 @@
+import { type IncomingMessage, request as httpRequest } from "node:http";
+import { connect } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createParser } from "eventsource-parser";
 import { ChatOpenAI, OpenAI as LangChainOpenAI } from "@langchain/openai";
@@ -5,6 +7,7 @@ import OpenAI from "openai";
 import { afterEach, describe, expect, test } from "vitest";
 import {
   startOpenAICompatibleServer,
+  type TestingScript,
   type TestingServer,
   type TestingServerOptions,
 } from "../src/testing/index.js";
@@ -81,6 +84,64 @@ function tokensOf(events: string[]): string[] {
     .map((choice: Chunk) => choice.text ?? choice.delta?.content ?? "")
     .filter((token: string) => token !== "");
 }
+
+/** Reads a streamed body bit by bit, so that a test can stop at a point and look at the server. */
+function streamReader(response: Response) {
+  const body = response.body;
+  if (!body) throw new Error("response has no body");
+  const reader = body.getReader();
+  const state: ReadStream & { bytes: number } = { events: [], chunks: [], bytes: 0 };
+  const parser = createParser({
+    onEvent(event) {
+      state.events.push(event.data);
+    },
+  });
+  const decoder = new TextDecoder();
+  const until = async (done: (events: string[]) => boolean): Promise<void> => {
+    while (!done(state.events)) {
+      const { done: ended, value } = await reader.read();
+      if (ended) return;
+      state.chunks.push(value);
+      state.bytes += value.byteLength;
+      parser.feed(decoder.decode(value, { stream: true }));
+    }
+  };
+  return {
+    state,
+    /** Reads until `done(events)` holds or the body ends. */
+    until,
+    /** Reads to the end of the body or its failure. */
+    async rest(): Promise<ReadStream & { bytes: number }> {
+      await until(() => false).catch((error: unknown) => {
+        state.error = error;
+      });
+      return state;
+    },
+  };
+}
+
+/** The raw bytes of a body as text. */
+function rawText(chunks: Uint8Array[]): string {
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** A per-request script that changes nothing but tells when a request reached it, body read. */
+function arrival(): { arrived: Promise<void>; script: () => TestingScript } {
+  let seen!: () => void;
+  const arrived = new Promise<void>((resolve) => {
+    seen = resolve;
+  });
+  return {
+    arrived,
+    script: () => {
+      seen();
+      return {};
+    },
+  };
+}
+
+/** Until the microtasks queued so far, and the ones they queue, have run. */
+const settled = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 const PROMPT = "hello big world";
 
@@ -620,5 +681,278 @@ describe("LangChain's OpenAI models as clients", () => {
     expect(tokens.join("")).toBe(PROMPT);
     expect(await llm.invoke("x y")).toBe("x y");
     expect(s.requests[1]?.body).toMatchObject({ prompt: ["x y"] });
+  });
+});
+
+describe("stalls", () => {
+  test("stallAfterTokens sends that many tokens, then nothing, and holds the connection open with no timer until the server closes", async () => {
+    const s = await start({ tokens: ["a", "b", "c"], stallAfterTokens: 2 });
+    const timersBefore = activeTimers();
+    const response = await post("/completions", { prompt: "x", stream: true });
+    expect(response.status).toBe(200);
+    const stream = streamReader(response);
+    await stream.until((events) => tokensOf(events).length === 2);
+    await settled();
+    expect(s.tokensSent()).toBe(2);
+    expect(s.bytesSent()).toBe(stream.state.bytes);
+    expect(s.openConnections()).toBe(1);
+    expect(activeTimers()).toBeLessThanOrEqual(timersBefore);
+
+    await s.close();
+    const { events, error } = await stream.rest();
+    expect(error).toBeInstanceOf(Error);
+    expect(tokensOf(events)).toEqual(["a", "b"]);
+    expect(events).not.toContain("[DONE]");
+    expect(jsonEvents(events).every((chunk) => chunk.choices[0].finish_reason === null)).toBe(true);
+  });
+
+  test("stallAfterTokens 0 sends a chat stream's headers and not one byte more, until the openai client aborts", async () => {
+    const s = await start({ stallAfterTokens: 0 });
+    const timersBefore = activeTimers();
+    const client = new OpenAI({ baseURL: s.url, apiKey: "x", maxRetries: 0 });
+    const controller = new AbortController();
+    const stream = await client.chat.completions.create(
+      { model: "testing-model", messages: [{ role: "user", content: PROMPT }], stream: true },
+      { signal: controller.signal },
+    );
+    const next = stream[Symbol.asyncIterator]().next();
+    await settled();
+    expect(s.bytesSent()).toBe(0);
+    expect(s.openConnections()).toBe(1);
+    expect(activeTimers()).toBeLessThanOrEqual(timersBefore);
+
+    controller.abort();
+    // openai-node's stream iterator ends quietly when its request is aborted.
+    await expect(next).resolves.toEqual({ done: true, value: undefined });
+    await s.waitForConnections(0);
+    expect(activeTimers()).toBeLessThanOrEqual(timersBefore);
+  });
+
+  test("stallAfterTokens on a non-streamed request generates that many tokens and never answers while the client waits", async () => {
+    const { arrived, script } = arrival();
+    const s = await start({
+      tokens: ["a", "b", "c"],
+      stallAfterTokens: 2,
+      script,
+    });
+    const client = new OpenAI({ baseURL: s.url, apiKey: "x", maxRetries: 0 });
+    const controller = new AbortController();
+    const answer = client.completions.create(
+      { model: "testing-model", prompt: PROMPT },
+      { signal: controller.signal },
+    );
+    await arrived;
+    await settled();
+    expect(s.tokensSent()).toBe(2);
+    expect(s.bytesSent()).toBe(0);
+    expect(s.openConnections()).toBe(1);
+
+    controller.abort();
+    await expect(answer).rejects.toBeInstanceOf(OpenAI.APIUserAbortError);
+    await s.waitForConnections(0);
+    expect(s.tokensSent()).toBe(2);
+  });
+
+  test("stallBeforeHeaders reads the request and sends not even a status line, whatever the script's status, until the server closes", async () => {
+    const { arrived, script } = arrival();
+    const s = await start({
+      status: 500,
+      stallBeforeHeaders: true,
+      script,
+    });
+    const timersBefore = activeTimers();
+    const body = JSON.stringify({ prompt: "x", stream: true });
+    const socket = connect(s.port, "127.0.0.1");
+    const received: Buffer[] = [];
+    socket.on("data", (data: Buffer) => received.push(data));
+    const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+    socket.write(
+      `POST /v1/completions HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+    );
+    await arrived;
+    await settled();
+    expect(s.requests).toHaveLength(1);
+    expect(s.openConnections()).toBe(1);
+    expect(activeTimers()).toBeLessThanOrEqual(timersBefore);
+
+    await s.close();
+    await closed;
+    expect(Buffer.concat(received).byteLength).toBe(0);
+    expect(s.bytesSent()).toBe(0);
+  });
+
+  test("a streamed request stalled before its headers ends, leaving no connection, when the openai client aborts", async () => {
+    const { arrived, script } = arrival();
+    const s = await start({ stallBeforeHeaders: true, script });
+    const client = new OpenAI({ baseURL: s.url, apiKey: "x", maxRetries: 0 });
+    const controller = new AbortController();
+    const created = client.chat.completions.create(
+      { model: "testing-model", messages: [{ role: "user", content: PROMPT }], stream: true },
+      { signal: controller.signal },
+    );
+    await arrived;
+    controller.abort();
+    await expect(created).rejects.toBeInstanceOf(OpenAI.APIUserAbortError);
+    await s.waitForConnections(0);
+    expect(s.bytesSent()).toBe(0);
+  });
+});
+
+describe("injected bytes", () => {
+  test("inject writes its bytes raw between two token events and the stream then continues to [DONE]", async () => {
+    await start({ tokens: ["a", "b"], inject: { afterTokens: 1, bytes: "data: {not json\n\n" } });
+    const { events, chunks, error } = await readStream(
+      await post("/completions", { prompt: "x", stream: true }),
+    );
+    expect(error).toBeUndefined();
+    expect(events[1]).toBe("{not json");
+    const others = events.filter((data) => data !== "{not json");
+    expect(tokensOf(others)).toEqual(["a", "b"]);
+    expect(others.at(-1)).toBe("[DONE]");
+    expect(rawText(chunks)).toMatch(/"finish_reason":null}\]}\n\ndata: {not json\n\ndata: {"id"/);
+  });
+
+  test('inject with then "end" ends the body cleanly right after its bytes, which may be a Uint8Array', async () => {
+    await start({
+      tokens: ["a", "b"],
+      // biome-ignore lint/suspicious/noThenProperty: a string, never a thenable; the field is named so
+      inject: { afterTokens: 1, bytes: new TextEncoder().encode("data: cut mid-li"), then: "end" },
+    });
+    const { events, chunks, error } = await readStream(
+      await post("/completions", { prompt: "x", stream: true }),
+    );
+    expect(error).toBeUndefined();
+    expect(tokensOf(events)).toEqual(["a"]);
+    expect(rawText(chunks).endsWith("}]}\n\ndata: cut mid-li")).toBe(true);
+  });
+
+  test('inject with then "stall" sends its bytes and then nothing until the server closes', async () => {
+    const s = await start({
+      tokens: ["a", "b"],
+      // biome-ignore lint/suspicious/noThenProperty: a string, never a thenable; the field is named so
+      inject: { afterTokens: 1, bytes: "data: injected\n\n", then: "stall" },
+    });
+    const stream = streamReader(await post("/completions", { prompt: "x", stream: true }));
+    await stream.until((events) => events.includes("injected"));
+    await settled();
+    expect(s.tokensSent()).toBe(1);
+    expect(s.bytesSent()).toBe(stream.state.bytes);
+    await s.close();
+    const { events, error } = await stream.rest();
+    expect(error).toBeInstanceOf(Error);
+    expect(events.slice(1)).toEqual(["injected"]);
+  });
+
+  test("an injection comes before a drop due after the same token, and past the last token it comes after the last", async () => {
+    await start({
+      tokens: ["a", "b"],
+      inject: { afterTokens: 1, bytes: "data: first\n\n" },
+      dropAfterTokens: 1,
+    });
+    const dropped = await readStream(await post("/completions", { prompt: "x", stream: true }));
+    expect(dropped.error).toBeInstanceOf(Error);
+    expect(dropped.events.slice(1)).toEqual(["first"]);
+    await server?.close();
+
+    await start({ tokens: ["a", "b"], inject: { afterTokens: 9, bytes: "data: late\n\n" } });
+    const late = await readStream(await post("/completions", { prompt: "x", stream: true }));
+    expect(late.events.slice(2, 3)).toEqual(["late"]);
+    expect(late.events.at(-1)).toBe("[DONE]");
+  });
+
+  test("a 16 MiB line without a break stops at what the socket buffers hold while the client pauses, then arrives whole", async () => {
+    const size = 16 * 2 ** 20;
+    const bytes = `data: ${"x".repeat(size)}`;
+    // biome-ignore lint/suspicious/noThenProperty: a string, never a thenable; the field is named so
+    const s = await start({ tokens: ["a"], inject: { afterTokens: 0, bytes, then: "end" } });
+    const response = await new Promise<IncomingMessage>((resolve, reject) => {
+      const request = httpRequest(
+        `${s.url}/completions`,
+        { method: "POST", headers: { "content-type": "application/json" } },
+        resolve,
+      );
+      request.on("error", reject);
+      request.end(JSON.stringify({ prompt: "x", stream: true }));
+    });
+    // Nobody reads the response yet: wait until the server can send no more.
+    let previous = -1;
+    while (s.bytesSent() !== previous) {
+      previous = s.bytesSent();
+      await sleep(50);
+    }
+    const whilePaused = s.bytesSent();
+    expect(whilePaused).toBeGreaterThan(0);
+    expect(whilePaused).toBeLessThan(bytes.length);
+
+    let received = 0;
+    let tail = "";
+    response.on("data", (chunk: Buffer) => {
+      received += chunk.byteLength;
+      tail = (tail + chunk.toString("latin1")).slice(-16);
+    });
+    await new Promise((resolve) => response.once("end", resolve));
+    expect(received).toBe(bytes.length);
+    expect(tail).toBe("x".repeat(16));
+    expect(s.bytesSent()).toBe(bytes.length);
+  });
+});
+
+describe("bytesSent and split characters", () => {
+  test("bytesSent adds up the bodies of every answer, streamed or not, errors included", async () => {
+    const s = await start({ apiKey: "k" });
+    const headers = { authorization: "Bearer k" };
+    const whole = await post("/completions", { prompt: PROMPT }, { headers });
+    const wholeBytes = Number(whole.headers.get("content-length"));
+    await whole.arrayBuffer();
+    expect(s.bytesSent()).toBe(wholeBytes);
+
+    const streamed = await readStream(
+      await post("/completions", { prompt: PROMPT, stream: true }, { headers }),
+    );
+    const streamedBytes = streamed.chunks.reduce((n, chunk) => n + chunk.byteLength, 0);
+    const refused = await post("/completions", { prompt: PROMPT });
+    const refusedBytes = (await refused.arrayBuffer()).byteLength;
+    expect(refused.status).toBe(401);
+    expect(s.bytesSent()).toBe(wholeBytes + streamedBytes + refusedBytes);
+  });
+
+  test("a character split between two tokens as lone UTF-16 surrogates reaches the openai client as two chunks, one half each", async () => {
+    const s = await start({ tokens: ["\ud83c", "\udf89"] });
+    const { chunks } = await readStream(await post("/completions", { prompt: "x", stream: true }));
+    expect(rawText(chunks)).toContain('"text":"\\ud83c"');
+    expect(rawText(chunks)).toContain('"text":"\\udf89"');
+
+    const client = new OpenAI({ baseURL: s.url, apiKey: "x", maxRetries: 0 });
+    const stream = await client.completions.create({
+      model: "testing-model",
+      prompt: "x",
+      stream: true,
+    });
+    const texts: string[] = [];
+    for await (const chunk of stream) texts.push(chunk.choices[0]?.text ?? "");
+    expect(texts.filter((text) => text !== "")).toEqual(["\ud83c", "\udf89"]);
+    expect(texts.join("")).toBe("🎉");
+  });
+
+  test("a per-request script can set the new faults, and its inject replaces the option's whole", async () => {
+    await start({
+      tokens: ["a", "b"],
+      // biome-ignore lint/suspicious/noThenProperty: a string, never a thenable; the field is named so
+      inject: { afterTokens: 0, bytes: "data: base\n\n", then: "end" },
+      script: (request) =>
+        request.path.includes("chat")
+          ? { inject: { afterTokens: 1, bytes: "data: chat\n\n" }, stallAfterTokens: 1 }
+          : {},
+    });
+    const completion = await readStream(await post("/completions", { prompt: "x", stream: true }));
+    expect(completion.events).toEqual(["base"]);
+
+    const chat = streamReader(await post("/chat/completions", { messages: [], stream: true }));
+    await chat.until((events) => events.includes("chat"));
+    await server?.close();
+    const { events, error } = await chat.rest();
+    expect(error).toBeInstanceOf(Error);
+    expect(tokensOf(events.filter((data) => data !== "chat"))).toEqual(["a"]);
+    expect(events.at(-1)).toBe("chat");
   });
 });

@@ -5,9 +5,5 @@
  */
 
 export { startOpenAICompatibleServer } from "./server.js";
-export type {
-  RecordedRequest,
-  TestingScript,
-  TestingServer,
-  TestingServerOptions,
-} from "./server.js";
+export type { RecordedRequest, TestingScript, TestingServerOptions } from "./script.js";
+export type { TestingServer } from "./server.js";

@@ -6,8 +6,14 @@
  */
 
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { RecordedRequest, TestingScript, TestingServerOptions } from "./server.js";
-import { delayBefore, faultAt, type Generation, usage, writeStream } from "./sse.js";
+import { delayBefore, faultAt, stall } from "./faults.js";
+import {
+  mergeScript,
+  type RecordedRequest,
+  type TestingScript,
+  type TestingServerOptions,
+} from "./script.js";
+import { type Generation, usage, writeStream } from "./sse.js";
 
 const MODEL_ID = "testing-model";
 
@@ -81,6 +87,8 @@ export async function handleRequest(
   if (!isRecord(body)) return sendError(res, 400, "The request body must be a JSON object.", null);
 
   const script = mergeScript(options, options.script?.(request));
+  // Before `status`: a server that hung sends nothing, not even an error.
+  if (script.stallBeforeHeaders) return stall(signal);
   if (script.status !== undefined) {
     return sendError(
       res,
@@ -107,14 +115,19 @@ export async function handleRequest(
   return writeWhole(res, generation);
 }
 
-/** A non-streamed answer: generate every token (with its delay), then one JSON body. */
+/**
+ * A non-streamed answer: generate every token (with its delay), then one JSON body — unless a drop
+ * or a stall comes first.
+ */
 async function writeWhole(res: ServerResponse, generation: Generation): Promise<void> {
   const { script, tokens, signal } = generation;
   for (let written = 0; ; written++) {
-    if (faultAt(script, written, tokens.length) === "drop") {
+    const fault = faultAt(script, written, tokens.length, false);
+    if (fault === "drop") {
       res.socket?.destroy();
       return;
     }
+    if (fault === "stall") return stall(signal);
     if (written === tokens.length) break;
     await delayBefore(script, written, signal);
     generation.onToken();
@@ -162,14 +175,6 @@ function promptText(kind: "completion" | "chat", body: Record<string, unknown>):
   return content
     .map((part) => (isRecord(part) && typeof part.text === "string" ? part.text : ""))
     .join("");
-}
-
-function mergeScript(options: TestingServerOptions, overrides: TestingScript | undefined) {
-  const merged: TestingScript = { ...options };
-  for (const [key, value] of Object.entries(overrides ?? {})) {
-    if (value !== undefined) Object.assign(merged, { [key]: value });
-  }
-  return merged;
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {

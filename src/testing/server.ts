@@ -5,145 +5,10 @@
  * @packageDocumentation
  */
 
-import { createServer } from "node:http";
+import { createServer, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { handleRequest, type RequestContext, sendError } from "./routes.js";
-
-/**
- * What the server answers to one completion request. Every field is optional; the fault fields only
- * apply to streamed answers unless said otherwise. A fault threshold past the last token fires
- * right after the last token; when several are due at once, `dropAfterTokens` wins over
- * `malformedAfterTokens`, which wins over `errorChunkAfterTokens`.
- *
- * @example
- * ```ts
- * const script: TestingScript = { tokens: ["Hel", "lo"], delayMs: 20, dropAfterTokens: 1 };
- * ```
- */
-export interface TestingScript {
-  /**
-   * Tokens to answer with. A function receives the recorded request.
-   *
-   * @defaultValue the prompt echoed back word by word — the completions `prompt` (or its first
-   * element) or the content of the last chat message — each token a word with its leading
-   * whitespace, so that `"hello big world"` gives `["hello", " big", " world"]` and the tokens
-   * concatenate to the prompt exactly
-   */
-  tokens?: string[] | ((request: RecordedRequest) => string[]);
-  /**
-   * Delay before each token, in milliseconds; a non-streamed answer waits for all of them. A
-   * function gets the 0-based index of the token about to be sent, e.g. `(i) => (i === 0 ? 0 : 5000)`
-   * for a first token at once and then a stall.
-   *
-   * @defaultValue `0`
-   */
-  delayMs?: number | ((index: number) => number);
-  /**
-   * Answer with this HTTP status and an OpenAI-style error body
-   * `{"error":{"message","type","code"}}` instead of a completion. Note that the `openai` client
-   * retries 408, 409, 429 and 5xx answers unless it is built with `maxRetries: 0`.
-   *
-   * @defaultValue `undefined` (answer normally)
-   */
-  status?: number;
-  /**
-   * Close the connection after this many tokens: no finish chunk, no `[DONE]`, no end of the chunked
-   * body. Applies to non-streamed answers too (the connection closes before any response).
-   *
-   * @defaultValue `undefined`
-   */
-  dropAfterTokens?: number;
-  /**
-   * After this many tokens send `data: {not json`, then end the response.
-   *
-   * @defaultValue `undefined`
-   */
-  malformedAfterTokens?: number;
-  /**
-   * After this many tokens send `data: {"error":{"message":"…","type":"server_error"}}`, then end
-   * the response.
-   *
-   * @defaultValue `undefined`
-   */
-  errorChunkAfterTokens?: number;
-  /**
-   * Never report a `finish_reason`: the stream has no final chunk, a non-streamed answer has
-   * `finish_reason: null`.
-   *
-   * @defaultValue `false`
-   */
-  omitFinishReason?: boolean;
-  /**
-   * Leave out `data: [DONE]`.
-   *
-   * @defaultValue `false`
-   */
-  omitDone?: boolean;
-  /**
-   * Write every SSE event in pieces of at most this many bytes, with a short pause between them, so
-   * that multibyte UTF-8 characters are split across network chunks.
-   *
-   * @defaultValue `undefined` (one write per event)
-   */
-  byteChunkSize?: number;
-  /**
-   * `finish_reason` of the final chunk or of the answer.
-   *
-   * @defaultValue `"stop"`
-   */
-  finishReason?: string;
-}
-
-/**
- * Options of {@link startOpenAICompatibleServer}: a default script plus server settings.
- *
- * @example
- * ```ts
- * const options: TestingServerOptions = {
- *   apiKey: "test-key",
- *   script: (request) => (request.path.endsWith("/chat/completions") ? { status: 429 } : {}),
- * };
- * ```
- */
-export interface TestingServerOptions extends TestingScript {
-  /**
-   * Per-request script, merged over the options (fields left `undefined` keep the option's value).
-   *
-   * @defaultValue `undefined`
-   */
-  script?: (request: RecordedRequest) => TestingScript;
-  /**
-   * Require `Authorization: Bearer <apiKey>`; other requests get a 401 with an OpenAI-style error
-   * body that never repeats the key presented.
-   *
-   * @defaultValue `undefined` (no authentication)
-   */
-  apiKey?: string;
-  /**
-   * Port to listen on; the host is always 127.0.0.1.
-   *
-   * @defaultValue `0` (any free port)
-   */
-  port?: number;
-}
-
-/**
- * One request as the server received it, whatever its route or outcome.
- *
- * @example
- * ```ts
- * expect(server.requests[0]).toMatchObject({ path: "/v1/completions", body: { stream: true } });
- * ```
- */
-export interface RecordedRequest {
-  method: string;
-  /** Path without the query string, e.g. `/v1/chat/completions`. */
-  path: string;
-  /** As received: lower-case names, `authorization` included. */
-  headers: Record<string, string | string[] | undefined>;
-  /** The parsed JSON body; `undefined` when there was none or it was not JSON. */
-  body: unknown;
-}
+import type { RecordedRequest, TestingServerOptions } from "./script.js";
 
 /**
  * A running server; see {@link startOpenAICompatibleServer}.
@@ -182,6 +47,15 @@ export interface TestingServer {
    * Stops growing once a client has gone away, so a test can assert that generation stopped.
    */
   tokensSent(): number;
+  /**
+   * Bytes of response bodies (not headers, not the chunked encoding's framing) handed to sockets so
+   * far, across all requests: what `write` and `end` accepted. That includes what still sits in
+   * Node's buffer (at most one write of a stream: the server waits for `drain`) and in the OS
+   * socket buffers on both ends of the loopback — megabytes, not what the client has read. It stops
+   * growing when the client stops reading and those buffers are full, so a test can assert that a
+   * paused consumer held the server back.
+   */
+  bytesSent(): number;
   /** Destroys all open sockets, stops every pending timer and closes the server. Idempotent. */
   close(): Promise<void>;
 }
@@ -235,7 +109,26 @@ export async function startOpenAICompatibleServer(
       settleWaiters();
     });
 
-  const server = createServer((req, res) => {
+  let bodyBytes = 0;
+  /** Counts the body bytes every response accepts, for `bytesSent()`. */
+  class CountedResponse extends ServerResponse {
+    override write(chunk: unknown, ...rest: unknown[]): boolean {
+      if (this.accepts()) bodyBytes += byteLength(chunk, rest[0]);
+      return (ServerResponse.prototype.write as Write).apply(this, [chunk, ...rest]);
+    }
+    override end(...args: unknown[]): this {
+      if (typeof args[0] !== "function" && this.accepts()) {
+        bodyBytes += byteLength(args[0], args[1]);
+      }
+      return (ServerResponse.prototype.end as End<this>).apply(this, args);
+    }
+    /** A write after the end or after the socket died is refused, not sent. */
+    private accepts(): boolean {
+      return !this.destroyed && !this.writableEnded;
+    }
+  }
+
+  const server = createServer({ ServerResponse: CountedResponse }, (req, res) => {
     serving.add(req.socket);
     const controller = new AbortController();
     inFlight.add(controller);
@@ -289,6 +182,7 @@ export async function startOpenAICompatibleServer(
     openConnections: () => serving.size,
     waitForConnections,
     tokensSent: () => tokens,
+    bytesSent: () => bodyBytes,
     close: () => {
       closing ??= (async () => {
         for (const controller of inFlight) controller.abort();
@@ -301,4 +195,18 @@ export async function startOpenAICompatibleServer(
       return closing;
     },
   };
+}
+
+type Write = (this: ServerResponse, ...args: unknown[]) => boolean;
+type End<T> = (this: ServerResponse, ...args: unknown[]) => T;
+
+/** Bytes in a chunk given to `write`/`end`: a string in its encoding, a buffer as is. */
+function byteLength(chunk: unknown, encoding: unknown): number {
+  if (typeof chunk === "string") {
+    return Buffer.byteLength(
+      chunk,
+      typeof encoding === "string" ? (encoding as BufferEncoding) : "utf8",
+    );
+  }
+  return chunk instanceof Uint8Array ? chunk.byteLength : 0;
 }

@@ -8,7 +8,8 @@
 import { once } from "node:events";
 import type { ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { TestingScript } from "./server.js";
+import { delayBefore, faultAt, injectionAt, stall } from "./faults.js";
+import type { TestingScript } from "./script.js";
 
 /**
  * Everything one answer is made of, resolved from the request and its script before the first byte
@@ -34,58 +35,14 @@ export interface Generation {
   onToken: () => void;
 }
 
-/** The fault a script asks for once `written` of `total` tokens are out, if any. */
-export type Fault = "drop" | "malformed" | "error";
-
 /**
  * Pause between two partial writes of one event, so that each part reaches the client as its own
  * network chunk instead of being read together with the next one.
  */
 const BYTE_PAUSE_MS = 1;
 
-/**
- * The fault due after `written` tokens. A threshold past the last token fires after the last token,
- * so a scripted fault always happens. When several are due at once, `drop` wins over `malformed`,
- * which wins over `error`.
- *
- * @param script - the merged script
- * @param written - tokens generated so far
- * @param total - tokens the answer has
- * @returns the fault to act on now, or `undefined`
- * @example
- * ```ts
- * faultAt({ dropAfterTokens: 5 }, 2, 2); // "drop": the answer ran out of tokens first
- * ```
- */
-export function faultAt(script: TestingScript, written: number, total: number): Fault | undefined {
-  const due = (after: number | undefined) =>
-    after !== undefined && written === Math.min(Math.max(0, after), total);
-  if (due(script.dropAfterTokens)) return "drop";
-  if (due(script.malformedAfterTokens)) return "malformed";
-  if (due(script.errorChunkAfterTokens)) return "error";
-  return undefined;
-}
-
-/**
- * Waits the scripted delay before token `index`; no timer at all for a zero delay. The timer is
- * cleared when `signal` aborts, so a client that goes away leaves nothing pending.
- *
- * @param script - the merged script
- * @param index - 0-based index of the token about to be sent
- * @param signal - the request's signal
- * @example
- * ```ts
- * await delayBefore({ delayMs: (i) => i * 10 }, 3, signal); // 30 ms
- * ```
- */
-export async function delayBefore(
-  script: TestingScript,
-  index: number,
-  signal: AbortSignal,
-): Promise<void> {
-  const ms = typeof script.delayMs === "function" ? script.delayMs(index) : script.delayMs;
-  if (ms !== undefined && ms > 0) await sleep(ms, undefined, { signal });
-}
+/** Largest write of `inject.bytes` when `byteChunkSize` does not say. */
+const INJECT_PIECE_BYTES = 64 * 1024;
 
 /**
  * Writes a whole streamed answer in the OpenAI wire format: (for chat) a role chunk, one chunk per
@@ -113,11 +70,24 @@ export async function writeStream(res: ServerResponse, generation: Generation): 
   res.flushHeaders();
   const send = (data: unknown) => writeEvent(res, data, script.byteChunkSize, signal);
 
-  if (generation.kind === "chat") {
+  // stallAfterTokens: 0 means headers and then silence, for a chat answer too.
+  const silent =
+    faultAt(script, 0, tokens.length) === "stall" && !injectionAt(script, 0, tokens.length);
+  if (generation.kind === "chat" && !silent) {
     await send(chunk(generation, { role: "assistant", content: "" }, null));
   }
   for (let written = 0; ; written++) {
+    const injection = injectionAt(script, written, tokens.length);
+    if (injection !== undefined) {
+      await writeInjection(res, injection.bytes, script.byteChunkSize, signal);
+      if (injection.then === "end") {
+        res.end();
+        return;
+      }
+      if (injection.then === "stall") return stall(signal);
+    }
     const fault = faultAt(script, written, tokens.length);
+    if (fault === "stall") return stall(signal);
     if (fault === "drop") {
       // Flush what was written, then close without the final chunk of the chunked encoding: the
       // client sees a body that breaks off mid-stream.
@@ -201,11 +171,54 @@ async function writeEvent(
 ): Promise<void> {
   const text = typeof data === "string" ? data : JSON.stringify(data);
   const bytes = Buffer.from(`data: ${text}\n\n`, "utf8");
-  const size =
-    byteChunkSize !== undefined && byteChunkSize >= 1 ? Math.floor(byteChunkSize) : bytes.length;
-  for (let start = 0; start < bytes.length; start += size) {
-    if (start > 0) await sleep(BYTE_PAUSE_MS, undefined, { signal });
+  const piece = pieceSize(byteChunkSize);
+  return writeBytes(
+    res,
+    bytes,
+    piece ?? bytes.length,
+    piece === undefined ? 0 : BYTE_PAUSE_MS,
+    signal,
+  );
+}
+
+/**
+ * Writes `inject.bytes` as they are. In pieces even without `byteChunkSize`, so that a client that
+ * stops reading holds the server back to a piece plus the socket buffers, as a real server's
+ * would be (one 16 MiB `write` would be taken whole into Node's buffer).
+ */
+function writeInjection(
+  res: ServerResponse,
+  bytes: string | Uint8Array,
+  byteChunkSize: number | undefined,
+  signal: AbortSignal,
+): Promise<void> {
+  const raw = typeof bytes === "string" ? Buffer.from(bytes, "utf8") : bytes;
+  const piece = pieceSize(byteChunkSize);
+  return writeBytes(
+    res,
+    raw,
+    piece ?? INJECT_PIECE_BYTES,
+    piece === undefined ? 0 : BYTE_PAUSE_MS,
+    signal,
+  );
+}
+
+/** `byteChunkSize` as a whole number of bytes, or `undefined` when it asks for no splitting. */
+function pieceSize(byteChunkSize: number | undefined): number | undefined {
+  return byteChunkSize !== undefined && byteChunkSize >= 1 ? Math.floor(byteChunkSize) : undefined;
+}
+
+/** Writes `bytes` in pieces, `pauseMs` apart, each after the socket took the last (`drain`). */
+async function writeBytes(
+  res: ServerResponse,
+  bytes: Uint8Array,
+  piece: number,
+  pauseMs: number,
+  signal: AbortSignal,
+): Promise<void> {
+  for (let start = 0; start < bytes.length; start += piece) {
+    if (start > 0 && pauseMs > 0) await sleep(pauseMs, undefined, { signal });
     signal.throwIfAborted();
-    if (!res.write(bytes.subarray(start, start + size))) await once(res, "drain", { signal });
+    if (!res.write(bytes.subarray(start, start + piece))) await once(res, "drain", { signal });
   }
 }
