@@ -82,8 +82,9 @@ const status =
 const both = (check: Check) => ({ ours: check, floor: check });
 
 /**
- * The kinds, in the order they repeat: every twelve requests hold three streamed and three whole
- * answers, two clients that leave, two refused bodies and two upstream failures each way.
+ * The kinds. Every twelve requests of the mix (`CYCLE`) hold two streamed answers and three whole
+ * ones, two clients that leave, two refused bodies, and three upstream failures: a 500, a drop
+ * before the first token, a drop after the third.
  */
 const KINDS = {
   stream: { id: "stream", body: body(SHORT), expect: both(whole) },
