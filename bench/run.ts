@@ -1,13 +1,14 @@
 /**
  * `npm run bench [-- --quick] [-- --streams=N[,N…]] [-- --endpoint=ours|floor|both]
- * [-- --only=throughput,abort,concurrency]`
+ * [-- --only=throughput,abort,concurrency]`, or `npm run bench -- --soak [--endpoint=…]`
  *
  * Streams the same completions through six clients (raw openai SDK, LangChain, AI SDK,
  * completion(), the chain, the HTTP endpoint) against an upstream in a child process, then times
  * aborts and runs many concurrent streams through the endpoint, and through a hand-written floor
  * endpoint (`floor-endpoint.ts`) for comparison. Prints a Markdown report and
  * writes `results.json` and `cpu-per-token.svg` next to this file (`*.quick.*` for `--quick`,
- * `*.partial.*` for `--only`).
+ * `*.partial.*` for `--only`). `--soak` runs the soak part alone instead (`soak.ts`: heap slope
+ * over thousands of mixed requests, memory held by one paused 100 MB stream) and only prints.
  * Exits non-zero only when something is functionally wrong: a stream incomplete, an error.
  *
  * @packageDocumentation
@@ -29,6 +30,7 @@ import {
 } from "./concurrency.js";
 import { serveFloor } from "./floor-endpoint.js";
 import { renderReport } from "./report.js";
+import { runSoak } from "./soak.js";
 import { summariseAbort, summariseThroughput } from "./summary.js";
 import { renderCpuChart } from "./svg.js";
 import { checkTargets } from "./targets.js";
@@ -77,6 +79,15 @@ const endpoints: readonly EndpointId[] =
 if (endpoints.length === 0) {
   throw new Error(`--endpoint takes ours, floor or both; got ${endpointOption}`);
 }
+
+if (args.includes("--soak")) {
+  const cpuModel = os.cpus()[0]?.model.trim() ?? "unknown CPU";
+  const machine = `Node ${process.version}, ${os.cpus().length} × ${cpuModel}, ${os.platform()} ${os.release()}; code ${codeVersion()}; ${new Date().toISOString()}`;
+  const { report, failures } = await runSoak({ endpoints, machine });
+  await new Promise<void>((resolve) => process.stdout.write(report, () => resolve()));
+  process.exit(failures.length > 0 ? 1 : 0);
+}
+
 const concurrencyConfigs: ConcurrencyConfig[] = streamCounts.map((streams) => ({
   streams,
   tokens: quick ? 60 : 500,

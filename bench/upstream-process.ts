@@ -25,7 +25,8 @@ export interface UpstreamProcess {
   url: string;
   /** Child process id, e.g. for reporting its CPU separately. */
   pid: number;
-  stats(): Promise<{ openConnections: number; tokensSent: number }>;
+  /** `bytesSent`: response body bytes the upstream handed to its sockets (`TestingServer.bytesSent()`). */
+  stats(): Promise<{ openConnections: number; tokensSent: number; bytesSent: number }>;
   /** Starts watching for every connection to close; see {@link closedAt}. */
   arm(): Promise<number>;
   /**

@@ -14,7 +14,7 @@ export type PacingSummary = TailSummary;
 export type Request =
   /** The child's clock, to estimate the offset between the two processes' clocks. */
   | { id: number; op: "now" }
-  /** Open connections and tokens sent so far. */
+  /** Open connections, tokens sent and response body bytes handed to sockets so far. */
   | { id: number; op: "stats" }
   /** Start watching for all connections to close; answers with a watch number at once. */
   | { id: number; op: "arm" }

@@ -19,13 +19,18 @@ if (process.send === undefined) {
   process.exit(2);
 }
 
-/** Token arrays by length: building 2,000 strings per request would cost the upstream, not us. */
-const answers = new Map<number, string[]>();
-function tokensFor(count: number): string[] {
-  let tokens = answers.get(count);
+/**
+ * Token arrays by length and token size: building 2,000 strings per request would cost the
+ * upstream, not us. Long tokens cycle through 997 strings (see `tokenAt`), so even 100,000 of
+ * them hold only their references.
+ */
+const answers = new Map<string, string[]>();
+function tokensFor(count: number, tokenBytes?: number): string[] {
+  const key = `${count} ${tokenBytes ?? ""}`;
+  let tokens = answers.get(key);
   if (tokens === undefined) {
-    tokens = Array.from({ length: count }, (_, index) => tokenAt(index));
-    answers.set(count, tokens);
+    tokens = Array.from({ length: count }, (_, index) => tokenAt(index, tokenBytes));
+    answers.set(key, tokens);
   }
   return tokens;
 }
@@ -68,7 +73,12 @@ function scriptFor(workload: Workload): TestingScript {
       : workload.track
         ? trackedDelay(delayMs)
         : delayMs;
-  return { tokens: tokensFor(workload.tokens), delayMs: delay };
+  if (workload.status !== undefined) return { status: workload.status };
+  return {
+    tokens: tokensFor(workload.tokens, workload.tokenBytes),
+    delayMs: delay,
+    ...(workload.dropAfter === undefined ? {} : { dropAfterTokens: workload.dropAfter }),
+  };
 }
 
 const server = await startOpenAICompatibleServer({
@@ -105,7 +115,11 @@ async function answer(request: Request): Promise<unknown> {
     case "stats":
       // The server keeps every request it saw; the benchmark never reads them, so let them go.
       server.requests.length = 0;
-      return { openConnections: server.openConnections(), tokensSent: server.tokensSent() };
+      return {
+        openConnections: server.openConnections(),
+        tokensSent: server.tokensSent(),
+        bytesSent: server.bytesSent(),
+      };
     case "arm": {
       const watch = nextWatch++;
       // Registered before the reply, so a close right after the benchmark hears back is seen.

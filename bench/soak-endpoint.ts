@@ -1,0 +1,64 @@
+/**
+ * The soak run's endpoint, as a child process started with `--expose-gc`: `serveCompletion` (ours)
+ * or the floor endpoint (`floor-endpoint.ts`), both against the upstream child whose URL it is
+ * given, answering memory questions over IPC. Started by `soak-endpoint-process.ts`; not meant to
+ * be run by hand.
+ *
+ * @packageDocumentation
+ */
+
+import { serveCompletion } from "../src/http/index.js";
+import { serveFloor } from "./floor-endpoint.js";
+import type { MemorySample, SoakReply, SoakRequest } from "./soak-protocol.js";
+import { benchRegistry } from "./variants.js";
+
+const [id, upstreamURL] = process.argv.slice(2);
+const gc = globalThis.gc;
+if (process.send === undefined || gc === undefined || upstreamURL === undefined) {
+  process.stderr.write(
+    "bench/soak-endpoint.ts is started by `npm run bench -- --soak` (over IPC, with --expose-gc)\n",
+  );
+  process.exit(2);
+}
+
+// Tracing would add LangSmith's work (and its buffers) to ours, and send runs off the machine.
+for (const name of ["LANGSMITH_TRACING", "LANGCHAIN_TRACING_V2", "LANGCHAIN_TRACING"]) {
+  delete process.env[name];
+}
+
+const server =
+  id === "floor"
+    ? await serveFloor(upstreamURL)
+    : await serveCompletion({ port: 0, log: false, models: benchRegistry(upstreamURL) });
+
+/**
+ * Two full collections: the first can leave objects that only a finalizer or a weak callback
+ * frees, which the second then collects.
+ */
+function memory(): MemorySample {
+  gc?.();
+  gc?.();
+  const { heapUsed, rss, external, arrayBuffers } = process.memoryUsage();
+  return { heapUsed, rss, external, arrayBuffers };
+}
+
+async function answer(request: SoakRequest): Promise<unknown> {
+  switch (request.op) {
+    case "memory":
+      return memory();
+    case "close":
+      await server.close();
+      return true;
+  }
+}
+
+process.on("message", (message: SoakRequest) => {
+  answer(message).then(
+    (value) => process.send?.({ id: message.id, ok: true, value } satisfies SoakReply),
+    (error: unknown) =>
+      process.send?.({ id: message.id, ok: false, error: String(error) } satisfies SoakReply),
+  );
+});
+// The benchmark went away (finished or crashed): never outlive it.
+process.on("disconnect", () => process.exit(0));
+process.send({ ready: true, url: server.url });
