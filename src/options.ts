@@ -79,7 +79,7 @@ const modelConfig = z.strictObject({
   kind: z.enum(["completion", "chat"]).optional(),
   model: z.string().min(1).optional(),
   baseURL: z
-    .url()
+    .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
     .refine((url) => !hasCredentials(url), {
       error:
         "must not contain user:password@ — put the key in `apiKey`; it is sent as a bearer token",
@@ -150,8 +150,8 @@ const schemaWithoutRegistry = schema.extend({
 const UNECHOED = /apiKey|baseURL|authorization/i;
 
 function describe(value: unknown, path: readonly PropertyKey[] = []): string {
-  if (typeof value === "string" && path.some((key) => UNECHOED.test(String(key)))) {
-    return `a string of ${value.length} characters`;
+  if (path.some((key) => UNECHOED.test(String(key)))) {
+    return typeof value === "string" ? `a string of ${value.length} characters` : `a ${typeof value}`;
   }
   if (typeof value === "string")
     return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);

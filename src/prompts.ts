@@ -63,8 +63,26 @@ function directories(options: PromptLookupOptions): string[] {
   const category = options.category ?? "completion";
   checkWord(category, "category");
   const dirs = [join(bundledPromptsDir(), category)];
-  if (options.promptsDir !== undefined) dirs.unshift(join(options.promptsDir, category));
+  if (options.promptsDir !== undefined) {
+    // A mistyped directory must not quietly fall back to the bundled templates.
+    if (!isDirectory(options.promptsDir)) {
+      throw new CompletionError(
+        "invalid_options",
+        `\`promptsDir\` ${JSON.stringify(options.promptsDir)} is not a directory`,
+        { issues: [{ path: ["promptsDir"], message: "is not a directory" }] },
+      );
+    }
+    dirs.unshift(join(options.promptsDir, category));
+  }
   return dirs;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -157,7 +175,7 @@ export async function loadPromptTemplate(
   const available = await listPromptTemplates(options);
   throw new CompletionError(
     "unknown_prompt",
-    `No prompt template named ${JSON.stringify(name)} in category "${options.category ?? "completion"}"; available: ${
+    `No prompt template named ${JSON.stringify(name.length > 64 ? `${name.slice(0, 64)}…` : name)} in category "${options.category ?? "completion"}"; available: ${
       available.length > 0 ? available.join(", ") : "(none)"
     }`,
   );

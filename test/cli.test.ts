@@ -173,7 +173,7 @@ describe("the completion-chain CLI", () => {
     }
   });
 
-  test("serve answers POST /other/completion, logs one line per request, and on SIGTERM says it is draining and stops cleanly", async () => {
+  test("serve answers POST /other/completion, logs one line per request, and on SIGTERM drains: a stream still running after --grace ends with a shutting_down event", async () => {
     const server = await upstream({
       tokens: ["first", " second"],
       delayMs: (index) => (index === 0 ? 0 : 5_000),
@@ -190,6 +190,8 @@ describe("the completion-chain CLI", () => {
       server.url,
       "--model",
       "m",
+      "--grace",
+      "0.3",
     ]);
     const base = await serving(run);
     expect(base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -211,11 +213,13 @@ describe("the completion-chain CLI", () => {
       rest += new TextDecoder().decode(value);
     }
     expect(rest).toContain("event: error");
+    expect(rest).toContain('"code":"shutting_down"');
     const { code, stderr } = await run.done;
     expect(code).toBe(0);
     await server.waitForConnections(0);
+    expect(server.tokensSent()).toBe(1);
     expect(stderr).toMatch(/GET \/health 200 \d+ms 0 tokens/);
-    expect(stderr).toMatch(/POST \/other\/completion 200 \d+ms 1 tokens \w+/);
+    expect(stderr).toMatch(/POST \/other\/completion 200 \d+ms 1 tokens shutting_down/);
     expect(stderr).toMatch(/^completion-chain: SIGTERM received, draining: .*--grace.*$/m);
   });
 

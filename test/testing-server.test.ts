@@ -815,8 +815,7 @@ describe("injected bytes", () => {
   test('inject with then "end" ends the body cleanly right after its bytes, which may be a Uint8Array', async () => {
     await start({
       tokens: ["a", "b"],
-      // biome-ignore lint/suspicious/noThenProperty: a string, never a thenable; the field is named so
-      inject: { afterTokens: 1, bytes: new TextEncoder().encode("data: cut mid-li"), then: "end" },
+      inject: { afterTokens: 1, bytes: new TextEncoder().encode("data: cut mid-li"), after: "end" },
     });
     const { events, chunks, error } = await readStream(
       await post("/completions", { prompt: "x", stream: true }),
@@ -829,8 +828,7 @@ describe("injected bytes", () => {
   test('inject with then "stall" sends its bytes and then nothing until the server closes', async () => {
     const s = await start({
       tokens: ["a", "b"],
-      // biome-ignore lint/suspicious/noThenProperty: a string, never a thenable; the field is named so
-      inject: { afterTokens: 1, bytes: "data: injected\n\n", then: "stall" },
+      inject: { afterTokens: 1, bytes: "data: injected\n\n", after: "stall" },
     });
     const stream = streamReader(await post("/completions", { prompt: "x", stream: true }));
     await stream.until((events) => events.includes("injected"));
@@ -863,8 +861,7 @@ describe("injected bytes", () => {
   test("a 16 MiB line without a break stops at what the socket buffers hold while the client pauses, then arrives whole", async () => {
     const size = 16 * 2 ** 20;
     const bytes = `data: ${"x".repeat(size)}`;
-    // biome-ignore lint/suspicious/noThenProperty: a string, never a thenable; the field is named so
-    const s = await start({ tokens: ["a"], inject: { afterTokens: 0, bytes, then: "end" } });
+    const s = await start({ tokens: ["a"], inject: { afterTokens: 0, bytes, after: "end" } });
     const response = await new Promise<IncomingMessage>((resolve, reject) => {
       const request = httpRequest(
         `${s.url}/completions`,
@@ -937,8 +934,7 @@ describe("bytesSent and split characters", () => {
   test("a per-request script can set the new faults, and its inject replaces the option's whole", async () => {
     await start({
       tokens: ["a", "b"],
-      // biome-ignore lint/suspicious/noThenProperty: a string, never a thenable; the field is named so
-      inject: { afterTokens: 0, bytes: "data: base\n\n", then: "end" },
+      inject: { afterTokens: 0, bytes: "data: base\n\n", after: "end" },
       script: (request) =>
         request.path.includes("chat")
           ? { inject: { afterTokens: 1, bytes: "data: chat\n\n" }, stallAfterTokens: 1 }

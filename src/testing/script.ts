@@ -9,7 +9,7 @@
  * What the server answers to one completion request. Every field is optional; the fault fields only
  * apply to streamed answers unless said otherwise. A fault threshold past the last token fires
  * right after the last token. When several are due after the same token, `inject` goes first (its
- * bytes are written; only with `then: "continue"` does anything follow them), then
+ * bytes are written; only with `after: "continue"` does anything follow them), then
  * `dropAfterTokens` wins over `malformedAfterTokens`, which wins over `errorChunkAfterTokens`,
  * which wins over `stallAfterTokens`. `stallBeforeHeaders` wins over everything, `status` included.
  *
@@ -119,20 +119,20 @@ export interface TestingScript {
    * json\n\n"`, or `"data: " + "x".repeat(16 * 2 ** 20)` with no line break to try a client's
    * line limit. The bytes go out in writes of 64 KiB (of `byteChunkSize`, with its pauses, when
    * set), each after the socket took the last, so a client that stops reading stops the server.
-   * Then `then` says what follows: `"continue"` the normal answer (any fault due after the same
+   * Then `after` says what follows: `"continue"` the normal answer (any fault due after the same
    * token included), `"end"` the body cleanly, or `"stall"` as {@link stallAfterTokens} does.
    *
-   * @defaultValue `undefined` (nothing injected); `then` defaults to `"continue"`
+   * @defaultValue `undefined` (nothing injected); `after` defaults to `"continue"`
    * @example
    * ```ts
-   * const script: TestingScript = { inject: { afterTokens: 1, bytes: "data: {oops\n\n", then: "end" } };
+   * const script: TestingScript = { inject: { afterTokens: 1, bytes: "data: {oops\n\n", after: "end" } };
    * ```
    */
   inject?: {
     /** Tokens sent before the bytes; past the last token means right after it. */
     afterTokens: number;
     bytes: string | Uint8Array;
-    then?: "continue" | "end" | "stall";
+    after?: "continue" | "end" | "stall";
   };
 }
 

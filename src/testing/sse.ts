@@ -80,11 +80,11 @@ export async function writeStream(res: ServerResponse, generation: Generation): 
     const injection = injectionAt(script, written, tokens.length);
     if (injection !== undefined) {
       await writeInjection(res, injection.bytes, script.byteChunkSize, signal);
-      if (injection.then === "end") {
+      if (injection.after === "end") {
         res.end();
         return;
       }
-      if (injection.then === "stall") return stall(signal);
+      if (injection.after === "stall") return stall(signal);
     }
     const fault = faultAt(script, written, tokens.length);
     if (fault === "stall") return stall(signal);

@@ -1,0 +1,138 @@
+import { ChatOpenAI } from "@langchain/openai";
+import { describe, expect, test } from "vitest";
+import { completion, createCompletionChain } from "../src/index.js";
+import { collect, failure, registry, sleep, upstream } from "./helpers/fixtures.js";
+
+const MODELS = ["test-completion", "test-chat"] as const;
+
+describe.each(MODELS)("%s: a stalled upstream", (model) => {
+  test("headers and then nothing: the stream fails with upstream_timeout and the socket is closed", async () => {
+    const server = await upstream({ tokens: ["never"], stallAfterTokens: 0 });
+    const { error, tokens } = await failure(async (tokens) => {
+      const stream = completion({
+        query: "q",
+        stream: true,
+        model,
+        models: registry(server),
+        timeout: 300,
+      });
+      for await (const token of stream) tokens.push(token);
+    });
+    expect(error.code).toBe("upstream_timeout");
+    expect(error.message).toContain("300 ms");
+    expect(error.message).toContain(server.url);
+    expect(tokens).toEqual([]);
+    await server.waitForConnections(0);
+  });
+
+  test("two tokens and then nothing: the tokens arrive, then upstream_timeout", async () => {
+    const server = await upstream({ tokens: ["a", " b", " c"], stallAfterTokens: 2 });
+    const { error, tokens } = await failure(async (tokens) => {
+      const stream = completion({
+        query: "q",
+        stream: true,
+        model,
+        models: registry(server),
+        timeout: 300,
+      });
+      for await (const token of stream) tokens.push(token);
+    });
+    expect(error.code).toBe("upstream_timeout");
+    expect(tokens).toEqual(["a", " b"]);
+    await server.waitForConnections(0);
+  });
+
+  test("no headers at all: stream: false fails with upstream_timeout too", async () => {
+    const server = await upstream({ stallBeforeHeaders: true });
+    const { error } = await failure(() =>
+      completion({ query: "q", model, models: registry(server), timeout: 300 }),
+    );
+    expect(error.code).toBe("upstream_timeout");
+    await server.waitForConnections(0);
+  });
+
+  test("the registry entry's timeout applies when completion() sets none", async () => {
+    const server = await upstream({ tokens: ["a"], stallAfterTokens: 1 });
+    const models = registry(server);
+    const entry = { ...models[model], timeout: 300 };
+    const { error, tokens } = await failure(async (tokens) => {
+      const stream = completion({ query: "q", stream: true, model, models: { [model]: entry } });
+      for await (const token of stream) tokens.push(token);
+    });
+    expect(error.code).toBe("upstream_timeout");
+    expect(tokens).toEqual(["a"]);
+  });
+
+  test("time the consumer takes between tokens is not counted: a reader slower than the timeout gets the whole answer", async () => {
+    const server = await upstream({ tokens: ["a", " b", " c"] });
+    const tokens: string[] = [];
+    const stream = completion({
+      query: "q",
+      stream: true,
+      model,
+      models: registry(server),
+      timeout: 100,
+    });
+    for await (const token of stream) {
+      tokens.push(token);
+      await sleep(300);
+    }
+    expect(tokens).toEqual(["a", " b", " c"]);
+  });
+});
+
+test("a model instance's own timeout bounds every wait, not only the headers", async () => {
+  const server = await upstream({ tokens: ["a", " b"], stallAfterTokens: 1 });
+  const model = new ChatOpenAI({
+    model: "m",
+    apiKey: "k",
+    maxRetries: 0,
+    timeout: 300,
+    configuration: { baseURL: server.url },
+  });
+  const { error, tokens } = await failure(async (tokens) => {
+    for await (const token of completion({ query: "q", stream: true, model })) tokens.push(token);
+  });
+  expect(error.code).toBe("upstream_timeout");
+  expect(tokens).toEqual(["a"]);
+  await server.waitForConnections(0);
+});
+
+test("completion()'s timeout wins over the registry entry's", async () => {
+  const server = await upstream({
+    tokens: ["a", " b"],
+    delayMs: (index) => (index === 1 ? 400 : 0),
+  });
+  const models = { m: { ...registry(server)["test-chat"], timeout: 100 } };
+  const tokens = await collect(
+    completion({ query: "q", stream: true, model: "m", models, timeout: 5_000 }),
+  );
+  expect(tokens).toEqual(["a", " b"]);
+});
+
+test("createCompletionChain({ timeout }): invoke() and stream() fail with upstream_timeout", async () => {
+  const server = await upstream({ tokens: ["a", " b"], stallAfterTokens: 1 });
+  const model = new ChatOpenAI({
+    model: "m",
+    apiKey: "k",
+    maxRetries: 0,
+    configuration: { baseURL: server.url },
+  });
+  const chain = createCompletionChain({ model, prompt: "{input}", timeout: 300 });
+  const invoked = await failure(() => chain.invoke({ input: "q" }));
+  expect(invoked.error.code).toBe("upstream_timeout");
+  const streamed = await failure(async (tokens) => {
+    for await (const token of await chain.stream({ input: "q" })) tokens.push(token);
+  });
+  expect(streamed.error.code).toBe("upstream_timeout");
+  expect(streamed.tokens).toEqual(["a"]);
+  await server.waitForConnections(0);
+});
+
+test("a timeout of 0 or more than 2^31-1 ms is invalid_options naming `timeout`", async () => {
+  for (const timeout of [0, -1, 2 ** 31, Number.NaN]) {
+    const { error } = await failure(() => completion({ query: "q", timeout }));
+    expect(error.code).toBe("invalid_options");
+    expect(error.message).toMatch(/^`timeout` /);
+  }
+});
