@@ -2,6 +2,16 @@ import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import type { LLMResult } from "@langchain/core/outputs";
 import { finishReasonOfResult } from "./run/chunks.js";
 
+/** Options of {@link AsyncIteratorCallbackHandler}. */
+export interface AsyncIteratorCallbackHandlerOptions {
+  /**
+   * Characters of unread tokens past which `handleLLMNewToken` waits for the consumer to read, so
+   * that the model stops pulling its stream and TCP pushes back on the endpoint.
+   * @defaultValue `1048576` (~1 MiB of text)
+   */
+  maxBufferedChars?: number;
+}
+
 type Waiter = {
   resolve: (result: IteratorResult<string>) => void;
   reject: (error: unknown) => void;
@@ -17,6 +27,12 @@ type Waiter = {
  * Handlers run awaited (`_awaitHandler: true`, as LangChain core's `EventStreamCallbackHandler`
  * does) so tokens are queued in the order the model produced them. Empty tokens (OpenAI's final and
  * usage chunks) are skipped.
+ *
+ * Bounded: once `maxBufferedChars` of tokens wait unread, `handleLLMNewToken` returns a promise
+ * that settles when the consumer has read half of them (or the handler is closed), and the model
+ * waits for it — chat models await their token callbacks, and so does every model inside
+ * {@link createCompletionChain}. (LangChain's completions `OpenAI` does not await them when run
+ * through its own `.stream()`/`.invoke()`: there the queue can outgrow the bound.)
  *
  * One consumer: {@link aiter} may be called once. Calls of its `next()` may overlap (`Promise.all`
  * of two); they are answered in the order they were made.
@@ -42,17 +58,33 @@ export class AsyncIteratorCallbackHandler extends BaseCallbackHandler {
   private finished = false;
   private failure: { error: unknown } | undefined;
   private iterating = false;
+  private buffered = 0;
+  private readonly maxBuffered: number;
+  /** `handleLLMNewToken` calls waiting for the consumer to read. */
+  private room: (() => void)[] = [];
 
-  constructor() {
+  /** @param options - `maxBufferedChars` */
+  constructor(options: AsyncIteratorCallbackHandlerOptions = {}) {
     super({ _awaitHandler: true });
+    this.maxBuffered = options.maxBufferedChars ?? 1_048_576;
   }
 
-  /** Queues a non-empty token. */
-  override handleLLMNewToken(token: string): void {
+  /** Queues a non-empty token; past the bound, resolves only when the consumer has caught up. */
+  override handleLLMNewToken(token: string): Promise<void> | void {
     if (token === "" || this.finished) return;
     const waiter = this.waiters.shift();
-    if (waiter !== undefined) waiter.resolve({ value: token, done: false });
-    else this.queue.push(token);
+    if (waiter !== undefined) {
+      waiter.resolve({ value: token, done: false });
+      return;
+    }
+    this.queue.push(token);
+    this.buffered += token.length;
+    if (this.buffered <= this.maxBuffered) return;
+    return new Promise((resolve) => this.room.push(resolve));
+  }
+
+  private release(): void {
+    for (const resolve of this.room.splice(0)) resolve();
   }
 
   /**
@@ -87,6 +119,7 @@ export class AsyncIteratorCallbackHandler extends BaseCallbackHandler {
   close(error?: unknown): void {
     if (this.finished) return;
     this.finished = true;
+    this.release();
     if (error !== undefined) this.failure = { error };
     // Waiters exist only when the queue is empty: the first gets the error (thrown once), the
     // rest the end.
@@ -107,6 +140,8 @@ export class AsyncIteratorCallbackHandler extends BaseCallbackHandler {
     if (this.head < this.queue.length) {
       const value = this.queue[this.head] as string;
       this.head += 1;
+      this.buffered -= value.length;
+      if (this.room.length > 0 && this.buffered <= this.maxBuffered / 2) this.release();
       // Compact now and then so a 10,000-token stream does not keep every token alive.
       if (this.head > 1024 && this.head * 2 > this.queue.length) {
         this.queue.splice(0, this.head);
@@ -141,6 +176,7 @@ export class AsyncIteratorCallbackHandler extends BaseCallbackHandler {
         this.close();
         this.queue.length = 0;
         this.head = 0;
+        this.buffered = 0;
         this.failure = undefined;
         return { value: undefined, done: true };
       },

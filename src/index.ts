@@ -1,5 +1,6 @@
+export type { AsyncIteratorCallbackHandlerOptions } from "./async-iterator-handler.js";
 export { AsyncIteratorCallbackHandler } from "./async-iterator-handler.js";
-export type { CompletionChainInput, CompletionChainOptions } from "./chain.js";
+export type { CompletionChainInput, CompletionChainOptions, CompletionModel } from "./chain.js";
 export { createCompletionChain } from "./chain.js";
 export { completion } from "./completion.js";
 export type {

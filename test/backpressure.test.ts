@@ -1,7 +1,8 @@
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { connect } from "node:net";
 import { describe, expect, test } from "vitest";
-import { completion } from "../src/index.js";
+import { AsyncIteratorCallbackHandler, completion, createCompletionChain } from "../src/index.js";
+import { buildRegisteredModel } from "../src/models.js";
 import type { TestingServer } from "../src/testing/index.js";
 import { registry, sleep, upstream } from "./helpers/fixtures.js";
 import { endpoint, TRANSPORTS } from "./helpers/http.js";
@@ -54,6 +55,33 @@ describe.each(["test-completion", "test-chat"] as const)("%s: a paused consumer"
     expectWhole(text);
   });
 });
+
+describe.each(["test-completion", "test-chat"] as const)(
+  "%s: the original's way, a chain run in the background feeding an AsyncIteratorCallbackHandler",
+  (model) => {
+    test("a consumer that stops reading holds the model back; on resume every token arrives in order", async () => {
+      const server = await upstream({ tokens: bigAnswer });
+      const settings = { temperature: 0.7, maxTokens: undefined };
+      const chain = createCompletionChain({
+        model: buildRegisteredModel(model, settings, { models: registry(server) }),
+        prompt: "{input}",
+      });
+      const handler = new AsyncIteratorCallbackHandler();
+      const run = chain.invoke({ input: "q" }, { callbacks: [handler] }).then(
+        () => handler.close(),
+        (error: unknown) => handler.close(error),
+      );
+      const tokens = handler.aiter();
+      let text = "";
+      for (let read = 0; read < 10; read += 1) text += (await tokens.next()).value ?? "";
+      const sent = await settled(server);
+      expect(sent).toBeLessThan(PAUSED_LIMIT);
+      for await (const token of tokens) text += token;
+      await run;
+      expectWhole(text);
+    });
+  },
+);
 
 /** POSTs a streaming request and returns the response, paused after its first chunk. */
 function pausedRequest(url: string): Promise<{ response: IncomingMessage; first: Buffer }> {

@@ -96,6 +96,24 @@ describe("a long-lived signal", () => {
     expect(listeners()).toBe(0);
   });
 
+  test("a stream dropped unfinished, without return() or break, closes its upstream request once collected", async () => {
+    const server = await upstream({ tokens: ["a", " b", " c"], stallAfterTokens: 1 });
+    const caller = new AbortController();
+    await (async () => {
+      const iterator = completion({
+        query: "q",
+        stream: true,
+        model: "test-chat",
+        models: registry(server),
+        signal: caller.signal,
+      })[Symbol.asyncIterator]();
+      await iterator.next(); // one token, then the iterator is forgotten
+    })();
+    expect(server.openConnections()).toBe(1);
+    while (server.openConnections() > 0) await heap();
+    expect(getEventListeners(caller.signal, "abort")).toHaveLength(0);
+  });
+
   test("the HTTP handler leaves nothing reachable from its shutdown signal per request", async () => {
     const server = await upstream({
       script: (request) =>

@@ -178,8 +178,11 @@ export async function openModelStream(
 
 /**
  * `BaseLLM._streamIterator` of `@langchain/core` 1.4.0 (`language_models/llms.js`), line for line,
- * except that it yields the chunks rather than their text, and sums them only when a callback
- * handler will receive the sum.
+ * except that it yields the chunks rather than their text, sums them only when a callback handler
+ * will receive the sum, and waits for each token callback before the next chunk. LangChain's
+ * `OpenAI` fires `handleLLMNewToken` without awaiting it (`llms.js` of `@langchain/openai` 1.5), so
+ * a handler that holds the model back when its consumer stops reading (the bounded
+ * `AsyncIteratorCallbackHandler`) could not; chat models await theirs.
  */
 async function* streamLLMChunks(
   model: Any,
@@ -214,8 +217,27 @@ async function* streamLLMChunks(
   );
   const summing = runManagers !== undefined && runManagers.length > 0;
   let generation = new GenerationChunk({ text: "" });
+  const manager = runManagers?.[0];
+  let callback: unknown;
+  const watched =
+    manager === undefined
+      ? undefined
+      : new Proxy(manager, {
+          get(target, key, receiver) {
+            if (key !== "handleLLMNewToken") return Reflect.get(target, key, receiver);
+            return (...args: Parameters<typeof target.handleLLMNewToken>) => {
+              callback = target.handleLLMNewToken(...args);
+              return callback;
+            };
+          },
+        });
   try {
-    for await (const chunk of model._streamResponseChunks(prompt, callOptions, runManagers?.[0])) {
+    for await (const chunk of model._streamResponseChunks(prompt, callOptions, watched)) {
+      if (callback !== undefined) {
+        const pending = callback;
+        callback = undefined;
+        await pending;
+      }
       if (summing) generation = generation.concat(chunk);
       yield chunk;
     }
