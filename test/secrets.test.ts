@@ -10,6 +10,7 @@ import {
   createCompletionChain,
   isCompletionError,
 } from "../src/index.js";
+import { setEnv } from "./helpers/env.js";
 import { sleep } from "./helpers/fixtures.js";
 import {
   closedPort,
@@ -25,26 +26,6 @@ const KEYS = [
   "local-proxy-key-7f3a9c2e51",
   "litellm-master-4b9e1d7c3a2f",
 ] as const;
-
-// ---------------------------------------------------------------------------------------------
-// Environment variables: every test starts from the values the process had, and gets them back.
-
-const ENV_NAMES = ["OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL"] as const;
-const savedEnv = Object.fromEntries(ENV_NAMES.map((name) => [name, process.env[name]]));
-
-function restoreEnv(): void {
-  for (const name of ENV_NAMES) {
-    const value = savedEnv[name];
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
-}
-
-function setEnv(values: Partial<Record<(typeof ENV_NAMES)[number], string>>): void {
-  restoreEnv();
-  for (const name of ENV_NAMES) delete process.env[name];
-  Object.assign(process.env, values);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Everything printed to the console during a test (openai-node's logger prints there).
@@ -64,7 +45,6 @@ beforeEach(() => {
 
 afterEach(() => {
   vi.restoreAllMocks();
-  restoreEnv();
 });
 
 // ---------------------------------------------------------------------------------------------
