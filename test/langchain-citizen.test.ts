@@ -129,6 +129,37 @@ describe.each([["test-completion"], ["test-chat"]])(
       expect(seen.error?.code).toBe("aborted");
     });
 
+    test("completion() without stream: true inside a node rejects with aborted when the graph's signal aborts, and closes the socket", async () => {
+      const server = await upstream(slow);
+      const errors: unknown[] = [];
+      const graph = new StateGraph(State)
+        .addNode("respond", async (state: typeof State.State) => {
+          try {
+            return {
+              answer: await completion({ query: state.query, model, models: registry(server) }),
+            };
+          } catch (error) {
+            errors.push(error);
+            throw error;
+          }
+        })
+        .addEdge(START, "respond")
+        .addEdge("respond", END)
+        .compile();
+      const controller = new AbortController();
+      const outcome = graph.invoke({ query: "q" }, { signal: controller.signal }).then(
+        () => "resolved",
+        () => "rejected",
+      );
+      await sent(server, 1);
+      controller.abort();
+      await server.waitForConnections(0);
+      expect(server.tokensSent()).toBe(1);
+      expect(await outcome).toBe("rejected");
+      while (errors.length === 0) await sleep(5);
+      expect(isCompletionError(errors[0]) && errors[0].code).toBe("aborted");
+    });
+
     test("aborting the signal a RunnableLambda was invoked with closes the upstream socket before the next token", async () => {
       const server = await upstream(slow);
       const { seen, read } = reader(() => ({ query: "", model, models: registry(server) }));
