@@ -12,6 +12,7 @@ import {
   Runnable,
   type RunnableConfig,
 } from "@langchain/core/runnables";
+import { AsyncGeneratorWithSetup, IterableReadableStream } from "@langchain/core/utils/stream";
 import { CompletionError, isCompletionError } from "./errors.js";
 import { loadPromptTemplate, parsePromptTemplate } from "./prompts.js";
 import {
@@ -161,7 +162,7 @@ export class CompletionChain extends Runnable<CompletionChainInput, string> {
         options,
       );
     } catch (error) {
-      throw aborted(error, options?.signal);
+      throw aborted(error, ensureConfig(options).signal);
     }
   }
 
@@ -170,6 +171,24 @@ export class CompletionChain extends Runnable<CompletionChainInput, string> {
     options?: Partial<RunnableConfig>,
   ): AsyncGenerator<string> {
     return this.tokens(input, ensureConfig(options));
+  }
+
+  /**
+   * `Runnable.stream()` of `@langchain/core` 1.4, except that its wrapper does not race the
+   * config's signal: that race rejects the next read with the signal's bare `AbortError`, while the
+   * run obeys the same signal itself — closing the upstream at once — and reports `aborted` as a
+   * {@link CompletionError}.
+   */
+  override async stream(
+    input: CompletionChainInput,
+    options?: Partial<RunnableConfig>,
+  ): Promise<IterableReadableStream<string>> {
+    const config = ensureConfig(options);
+    const generator = this._streamIterator(input, config);
+    const { signal: _raced, ...unraced } = config;
+    const wrapped = new AsyncGeneratorWithSetup({ generator, config: unraced });
+    await wrapped.setup;
+    return IterableReadableStream.fromAsyncGenerator(wrapped);
   }
 
   /**

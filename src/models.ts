@@ -259,10 +259,18 @@ async function initProviderModel(name: string, settings: ModelSettings): Promise
       { cause: error },
     );
   }
+  const openai = name.startsWith("openai:");
+  if (openai && hasCredentials(process.env.OPENAI_BASE_URL ?? "")) {
+    throw new CompletionError("invalid_options", CREDENTIALS_IN_URL(name), {
+      issues: [{ path: ["model"], message: "OPENAI_BASE_URL must not contain user:password@" }],
+    });
+  }
   try {
     return (await universal.initChatModel(name, {
       temperature: settings.temperature,
       ...(settings.maxTokens === undefined ? {} : { maxTokens: settings.maxTokens }),
+      // The same guarded fetch and quiet logger as registry models get.
+      ...(openai ? { configuration: { fetch: upstreamFetch, logger: quietLogger } } : {}),
     })) as unknown as CompletionModel;
   } catch (error) {
     const key = process.env.OPENAI_API_KEY;

@@ -151,7 +151,9 @@ const UNECHOED = /apiKey|baseURL|authorization/i;
 
 function describe(value: unknown, path: readonly PropertyKey[] = []): string {
   if (path.some((key) => UNECHOED.test(String(key)))) {
-    return typeof value === "string" ? `a string of ${value.length} characters` : `a ${typeof value}`;
+    return typeof value === "string"
+      ? `a string of ${value.length} characters`
+      : `a ${typeof value}`;
   }
   if (typeof value === "string")
     return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);

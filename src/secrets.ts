@@ -42,8 +42,11 @@ const PATTERNS: readonly [RegExp, string][] = [
 export function redact(text: string, secrets: readonly string[] = []): string {
   let out = text;
   for (const secret of secrets) {
-    if (secret.length >= MIN_SECRET_LENGTH && out.includes(secret))
-      out = out.split(secret).join("***");
+    // fetch strips the whitespace around a header value (a key read from a file keeps its "\n"),
+    // so an endpoint echoes the trimmed form.
+    for (const form of [secret, secret.trim()]) {
+      if (form.length >= MIN_SECRET_LENGTH && out.includes(form)) out = out.split(form).join("***");
+    }
   }
   for (const [pattern, replacement] of PATTERNS) out = out.replace(pattern, replacement);
   return out;

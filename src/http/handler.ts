@@ -87,6 +87,8 @@ export function completionResponder(
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
   const shutdown = options.signal;
   const shuttingDown = () => shutdown?.aborted === true;
+  // A bad registry is the operator's mistake: say so now, not in every request's 422.
+  if (options.models !== undefined) parseCompletionOptions({ query: "", models: options.models });
 
   return async function respond(request: Request): Promise<Response | SessionReply> {
     const started = performance.now();

@@ -45,6 +45,15 @@ export function errorResponse(
   shutdown: boolean,
 ): Response {
   if (shutdown && error.code === "aborted") return shuttingDown(cors);
+  const misconfigured =
+    error.code === "invalid_options" &&
+    (error.issues === undefined ||
+      error.issues.some((issue) => issue.path[0] === "models" || issue.path[0] === "promptsDir"));
+  if (misconfigured) {
+    // The server's own configuration (a registry entry, OPENAI_BASE_URL), not the client's body.
+    const detail = { code: "internal", message: "The server's model configuration is invalid" };
+    return json(500, JSON.stringify({ detail }), cors);
+  }
   const field = FIELD_OF[error.code];
   if (field !== undefined || error.code === "invalid_options") {
     const path = error.issues?.[0]?.path ?? [];

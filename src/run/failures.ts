@@ -82,6 +82,14 @@ export function toCompletionError(error: unknown, context: ErrorContext = {}): C
   const make = (code: CompletionError["code"], text: string, status?: number) =>
     new CompletionError(code, text, status === undefined ? { cause } : { cause, status });
 
+  if (
+    links.some((link) => link instanceof TypeError && /invalid header value/i.test(link.message))
+  ) {
+    return make(
+      "invalid_options",
+      "The API key (or another request header) holds a character HTTP headers cannot carry, such as a line break",
+    );
+  }
   if (links.some((link) => field(link, "code") === EVENT_TOO_LARGE)) {
     return make("upstream_malformed", `The model endpoint sent malformed data: ${message}`);
   }
