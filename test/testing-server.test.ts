@@ -521,7 +521,9 @@ describe("connections and cancellation", () => {
     await s.waitForConnections(0);
     expect(s.openConnections()).toBe(0);
     expect(s.tokensSent()).toBe(0);
-    expect(activeTimers()).toBe(timersBefore);
+    // At most as many as before the request: another test's idle-socket timer may have expired
+    // meanwhile, but the 5 s token timer must be gone.
+    expect(activeTimers()).toBeLessThanOrEqual(timersBefore);
   });
 
   test("tokensSent stops growing once the client has gone away mid-stream", async () => {
