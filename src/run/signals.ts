@@ -3,9 +3,8 @@
  * LangChain parent run passed down, a server's shutdown signal — and removing each listener it added
  * when the run ends.
  *
- * Why not `AbortSignal.any()`: the sources here live long (a server's shutdown signal lives as long
- * as the server), and every composite made from them stayed reachable from them on Node 20
- * (~1.6–2.8 KB a request, measured before this file existed; see `npm run bench -- --soak`). And why
+ * Why not `AbortSignal.any()`: on Node 20 the composites this package made per run with it stayed
+ * reachable (test/leaks.test.ts and `npm run bench -- --soak` measure the heap per request). And why
  * never the caller's signal itself: openai-node v6 adds a `once` abort listener to the signal it is
  * given and never removes it (`fetchWithTimeout` in `client.js`), so the SDK only ever sees this
  * per-run signal, which dies with the run.
