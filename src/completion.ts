@@ -12,7 +12,7 @@ import {
 } from "./options.js";
 import { loadPromptTemplate, parsePromptTemplate } from "./prompts.js";
 import { toCompletionError } from "./run/failures.js";
-import type { CompletionRun } from "./run/run.js";
+import { type CompletionRun, concatenate } from "./run/run.js";
 import { secretsOf } from "./secrets.js";
 
 /**
@@ -120,13 +120,8 @@ class CompletionStream implements AsyncIterableIterator<string> {
   }
 
   /** The whole answer: every token, concatenated. */
-  async text(): Promise<string> {
-    let text = "";
-    for (;;) {
-      const result = await this.next();
-      if (result.done) return text;
-      text += result.value;
-    }
+  text(): Promise<string> {
+    return concatenate(this);
   }
 
   async return(): Promise<IteratorResult<string>> {

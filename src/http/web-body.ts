@@ -15,13 +15,18 @@ export function sseBody(session: SseSession): ReadableStream<Uint8Array> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stream: ReadableStreamDefaultController<Uint8Array> | undefined;
   const timeout = session.clientTimeoutMs;
-  // One timer, re-armed only when it fires (not per frame), as the completion run does.
+  // One timer, re-armed only when it fires (not per frame), as the completion run does; unref'd,
+  // so that a server shutting down does not wait for it.
+  const arm = (ms: number) => {
+    timer = setTimeout(check, ms);
+    timer.unref?.();
+  };
   const check = () => {
     timer = undefined;
     if (!waiting) return;
     const left = since + timeout - performance.now();
     if (left > 0) {
-      timer = setTimeout(check, left);
+      arm(left);
       return;
     }
     void session.cancel("client_timeout");
@@ -46,7 +51,7 @@ export function sseBody(session: SseSession): ReadableStream<Uint8Array> {
         if (await session.pull()) {
           waiting = true;
           since = performance.now();
-          timer ??= setTimeout(check, timeout);
+          if (timer === undefined) arm(timeout);
         }
       },
       cancel: () => {

@@ -131,3 +131,38 @@ export function toCompletionError(error: unknown, context: ErrorContext = {}): C
   }
   return make("internal", message);
 }
+
+/** How a run ended in failure, for {@link runFailure}. */
+export interface RunFailureContext extends ErrorContext {
+  /** The run's own time limit ran out, one of its signals aborted it, or the model stack failed. */
+  why: "timeout" | "aborted" | "failed";
+  /** The abort reason, when aborted. */
+  reason: unknown;
+  /** The run's time limit in ms, for the message. */
+  timeout: number;
+}
+
+/**
+ * The error a run ends with: `upstream_timeout` when its time limit ran out, `aborted` when one of
+ * its signals did (whatever the SDK threw on the way), else what {@link toCompletionError} makes of
+ * the model stack's error.
+ *
+ * @param error - what the model stack threw, if anything
+ * @param context - why the run ended, and the keys and endpoint to redact and name
+ */
+export function runFailure(error: unknown, context: RunFailureContext): CompletionError {
+  const secrets = context.secrets ?? [];
+  if (context.why === "timeout") {
+    const where = context.endpoint === undefined ? "" : ` ${withoutCredentials(context.endpoint)}`;
+    return new CompletionError(
+      "upstream_timeout",
+      `The model endpoint${where} sent nothing for ${context.timeout} ms (the \`timeout\`); the request was aborted`,
+    );
+  }
+  if (context.why === "aborted") {
+    return new CompletionError("aborted", "The completion was aborted by its signal.", {
+      cause: redactedCopy(context.reason ?? error, secrets),
+    });
+  }
+  return toCompletionError(error, context);
+}

@@ -99,6 +99,13 @@ export function reportsFinishReason(model: unknown): boolean {
   );
 }
 
+/** True when every model inside `model` is a chat model (its chunks carry their finish reason). */
+export function onlyChatModels(model: unknown): boolean {
+  return unwrapModels(model).every(
+    (inner) => isLanguageModel(inner) && (inner as Any)._modelType() === "base_chat_model",
+  );
+}
+
 /** The endpoint a model sends to, without credentials, when it says (`ChatOpenAI`, `OpenAI`). */
 export function endpointOf(model: unknown): string | undefined {
   const [first] = unwrapModels(model);

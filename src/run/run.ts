@@ -15,21 +15,14 @@ import type { CallbackManagerForChainRun } from "@langchain/core/callbacks/manag
 import type { BasePromptValueInterface } from "@langchain/core/prompt_values";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { CompletionError } from "../errors.js";
-import { redactedCopy, secretsOf, withoutCredentials } from "../secrets.js";
+import { secretsOf } from "../secrets.js";
 import { endsWithHighSurrogate, finishOf, textOf } from "./chunks.js";
-import { toCompletionError } from "./failures.js";
-import { FinishTracker } from "./finish-tracker.js";
-import {
-  driverFor,
-  endpointOf,
-  isLanguageModel,
-  openModelStream,
-  reportsFinishReason,
-  resolveModelFor,
-  unwrapModels,
-} from "./langchain-private.js";
+import { Deadline } from "./deadline.js";
+import { runFailure } from "./failures.js";
+import type { FinishTracker } from "./finish-tracker.js";
+import { endpointOf } from "./langchain-private.js";
+import { startModelStream } from "./model-stream.js";
 import { type AbortTarget, SignalLink } from "./signals.js";
-import { withHandler } from "./with-handler.js";
 
 /** The time a run may wait on the endpoint when nobody says otherwise: the openai SDK's own. */
 export const DEFAULT_TIMEOUT_MS = 600_000;
@@ -81,9 +74,7 @@ export class CompletionRun implements AsyncIterableIterator<string>, AbortTarget
   private waiter: Waiter | undefined;
   /** The promise of the latest call that waited, for calls that overlap it. */
   private last: Promise<IteratorResult<string>> | undefined;
-  /** When the current wait on the endpoint began (`performance.now()`), or -1 when not waiting. */
-  private waitingSince = -1;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly deadline: Deadline;
   private timedOut = false;
   /** A failure that ended the run while nobody was waiting: thrown by the next `next()`. */
   private failure: CompletionError | undefined;
@@ -103,16 +94,13 @@ export class CompletionRun implements AsyncIterableIterator<string>, AbortTarget
     this.secrets = secretsOf(plan.model);
     this.endpoint = endpointOf(plan.model);
     this.link = new SignalLink(plan.signals, this);
+    const ref = new WeakRef(this);
+    this.deadline = new Deadline(plan.timeout, () => ref.deref()?.expired());
     dropped.register(this, this.link, this.link);
   }
 
   [Symbol.asyncIterator](): AsyncIterableIterator<string> {
     return this;
-  }
-
-  /** The signal handed to the model: aborted by the run's signals, its time limit, or `return()`. */
-  get signal(): AbortSignal {
-    return this.link.signal;
   }
 
   next(): Promise<IteratorResult<string>> {
@@ -157,13 +145,8 @@ export class CompletionRun implements AsyncIterableIterator<string>, AbortTarget
   }
 
   /** The whole answer: every token, concatenated. */
-  async text(): Promise<string> {
-    let text = "";
-    for (;;) {
-      const result = await this.next();
-      if (result.done) return text;
-      text += result.value;
-    }
+  text(): Promise<string> {
+    return concatenate(this);
   }
 
   /** @internal called by the {@link SignalLink} when a source aborts. */
@@ -176,8 +159,7 @@ export class CompletionRun implements AsyncIterableIterator<string>, AbortTarget
   }
 
   private pull(): void {
-    if (this.waitingSince < 0) this.waitingSince = performance.now();
-    if (this.timer === undefined) this.arm(this.plan.timeout);
+    this.deadline.start();
     if (this.sourceEnded) {
       this.complete();
     } else if (this.source === undefined) {
@@ -192,29 +174,19 @@ export class CompletionRun implements AsyncIterableIterator<string>, AbortTarget
 
   private async open(): Promise<void> {
     const config: RunnableConfig = { ...this.plan.config, signal: this.link.signal };
-    const model = await resolveModelFor(this.plan.model, config);
-    if (model !== this.plan.model) {
-      this.secrets = [...new Set([...this.secrets, ...secretsOf(model)])];
-      this.endpoint ??= endpointOf(model);
-    }
-    const driver = driverFor(model);
-    this.requireFinish = this.plan.requireFinishReason ?? reportsFinishReason(model);
-    // An LLM's strings carry no finish reason, except in the chunks `llm-chunks` yields; chat
-    // chunks always do. Only then is a handler attached to watch the run's end.
-    const chat = unwrapModels(model).every(
-      (inner) => isLanguageModel(inner) && (inner as ModelType)._modelType() === "base_chat_model",
+    const started = await startModelStream(
+      this.plan.model,
+      this.plan.input,
+      config,
+      this.plan.requireFinishReason,
     );
-    if (this.requireFinish && driver !== "llm-chunks" && !chat) {
-      this.tracker = new FinishTracker();
-      this.source = await openModelStream(
-        model,
-        driver,
-        this.plan.input,
-        withHandler(config, this.tracker),
-      );
-    } else {
-      this.source = await openModelStream(model, driver, this.plan.input, config);
+    if (started.model !== this.plan.model) {
+      this.secrets = [...new Set([...this.secrets, ...secretsOf(started.model)])];
+      this.endpoint ??= endpointOf(started.model);
     }
+    this.requireFinish = started.requireFinish;
+    this.tracker = started.tracker;
+    this.source = started.chunks;
   }
 
   private readonly onChunk = (result: IteratorResult<unknown>): void => {
@@ -238,12 +210,12 @@ export class CompletionRun implements AsyncIterableIterator<string>, AbortTarget
     }
     if (text === "") {
       // A chunk came (the wait is over) but no text: the role, finish and usage chunks.
-      this.waitingSince = performance.now();
+      this.deadline.restart();
       (this.source as AsyncIterator<unknown>).next().then(this.onChunk, this.onSourceError);
       return;
     }
     if (this.plan.chainRun !== undefined) this.output += text;
-    this.waitingSince = -1;
+    this.deadline.stop();
     this.answer({ value: text, done: false });
   };
 
@@ -257,7 +229,7 @@ export class CompletionRun implements AsyncIterableIterator<string>, AbortTarget
     if (this.held !== "") {
       const value = this.held;
       this.held = "";
-      this.waitingSince = -1;
+      this.deadline.stop();
       this.answer({ value, done: false });
       return;
     }
@@ -311,9 +283,7 @@ export class CompletionRun implements AsyncIterableIterator<string>, AbortTarget
   }
 
   private dispose(): void {
-    this.waitingSince = -1;
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.deadline.dispose();
     this.link.dispose();
     dropped.unregister(this.link);
   }
@@ -326,48 +296,30 @@ export class CompletionRun implements AsyncIterableIterator<string>, AbortTarget
 
   /** Why the run failed: its own time limit, one of its signals, or the model stack's error. */
   private failureOf(error: unknown): CompletionError {
-    if (this.timedOut) return this.timeoutError();
-    if (this.link.sourceWasAborted || this.link.signal.aborted) {
-      const reason = this.link.signal.reason;
-      return new CompletionError("aborted", "The completion was aborted by its signal.", {
-        cause: redactedCopy(reason ?? error, this.secrets),
-      });
-    }
-    return toCompletionError(error, { secrets: this.secrets, endpoint: this.endpoint });
+    const aborted = this.link.sourceWasAborted || this.link.signal.aborted;
+    return runFailure(error, {
+      why: this.timedOut ? "timeout" : aborted ? "aborted" : "failed",
+      reason: this.link.signal.reason,
+      timeout: this.plan.timeout,
+      secrets: this.secrets,
+      endpoint: this.endpoint,
+    });
   }
 
-  private timeoutError(): CompletionError {
-    const where = this.endpoint === undefined ? "" : ` ${withoutCredentials(this.endpoint)}`;
-    return new CompletionError(
-      "upstream_timeout",
-      `The model endpoint${where} sent nothing for ${this.plan.timeout} ms (the \`timeout\`); the request was aborted`,
-    );
-  }
-
-  /**
-   * One timer for the whole run, re-armed only when it fires: a token costs a `performance.now()`,
-   * not a `setTimeout`. It reaches the run through a `WeakRef`, so an armed timer does not keep a
-   * dropped run alive.
-   */
-  private arm(ms: number): void {
-    const ref = new WeakRef(this);
-    this.timer = setTimeout(() => ref.deref()?.onTimer(), Math.max(1, Math.ceil(ms)));
-    this.timer.unref?.();
-  }
-
-  private onTimer(): void {
-    this.timer = undefined;
-    if (this.done || this.waitingSince < 0) return; // not waiting: the next wait arms it again
-    const left = this.waitingSince + this.plan.timeout - performance.now();
-    if (left > 0) {
-      this.arm(left);
-      return;
-    }
+  private expired(): void {
     this.timedOut = true;
-    this.fail(this.timeoutError());
+    this.fail(this.failureOf(undefined));
   }
 }
 
-type ModelType = { _modelType(): string };
-
 function ignore(): void {}
+
+/** Every token of `tokens`, concatenated: the whole answer. */
+export async function concatenate(tokens: AsyncIterator<string>): Promise<string> {
+  let text = "";
+  for (;;) {
+    const result = await tokens.next();
+    if (result.done) return text;
+    text += result.value;
+  }
+}
