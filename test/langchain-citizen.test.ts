@@ -108,190 +108,130 @@ function graphOf(read: (query: string) => Promise<string>) {
     .compile();
 }
 
-describe.each([["test-completion"], ["test-chat"]])(
-  "completion() inside a LangGraph node or a RunnableLambda (%s)",
-  (model) => {
-    test("aborting the graph's signal mid-answer fails the completion with aborted and closes the upstream socket before the next token", async () => {
-      const server = await upstream(slow);
-      const { seen, read } = reader(() => ({ query: "", model, models: registry(server) }));
-      const controller = new AbortController();
-      const run = graphOf(read).invoke({ query: "q" }, { signal: controller.signal });
-      const outcome = run.then(
-        () => "resolved",
-        () => "rejected",
-      );
-      await sent(server, 1);
-      controller.abort();
-      await server.waitForConnections(0);
-      expect(server.tokensSent()).toBe(1);
-      expect(await outcome).toBe("rejected");
-      await seen.done;
-      expect(seen.error?.code).toBe("aborted");
-    });
-
-    test("completion() without stream: true inside a node rejects with aborted when the graph's signal aborts, and closes the socket", async () => {
-      const server = await upstream(slow);
-      const errors: unknown[] = [];
-      const graph = new StateGraph(State)
-        .addNode("respond", async (state: typeof State.State) => {
-          try {
-            return {
-              answer: await completion({ query: state.query, model, models: registry(server) }),
-            };
-          } catch (error) {
-            errors.push(error);
-            throw error;
-          }
-        })
-        .addEdge(START, "respond")
-        .addEdge("respond", END)
-        .compile();
-      const controller = new AbortController();
-      const outcome = graph.invoke({ query: "q" }, { signal: controller.signal }).then(
-        () => "resolved",
-        () => "rejected",
-      );
-      await sent(server, 1);
-      controller.abort();
-      await server.waitForConnections(0);
-      expect(server.tokensSent()).toBe(1);
-      expect(await outcome).toBe("rejected");
-      while (errors.length === 0) await sleep(5);
-      expect(isCompletionError(errors[0]) && errors[0].code).toBe("aborted");
-    });
-
-    test("aborting the signal a RunnableLambda was invoked with closes the upstream socket before the next token", async () => {
-      const server = await upstream(slow);
-      const { seen, read } = reader(() => ({ query: "", model, models: registry(server) }));
-      const controller = new AbortController();
-      const lambda = RunnableLambda.from(read);
-      const outcome = lambda.invoke("q", { signal: controller.signal }).then(
-        () => "resolved",
-        () => "rejected",
-      );
-      await sent(server, 1);
-      controller.abort();
-      await server.waitForConnections(0);
-      expect(server.tokensSent()).toBe(1);
-      expect(await outcome).toBe("rejected");
-      await seen.done;
-      expect(seen.error?.code).toBe("aborted");
-    });
-
-    test.each([
-      ["the graph's", "graph"],
-      ["the caller's own", "own"],
-    ] as const)(
-      "with a signal of its own inside a node, aborting %s signal aborts it and closes the socket",
-      async (_name, which) => {
-        const server = await upstream(slow);
-        const own = new AbortController();
-        const graphSignal = new AbortController();
-        const { seen, read } = reader(() => ({
-          query: "",
-          model,
-          models: registry(server),
-          signal: own.signal,
-        }));
-        const outcome = graphOf(read)
-          .invoke({ query: "q" }, { signal: graphSignal.signal })
-          .then(
-            () => "resolved",
-            () => "rejected",
-          );
-        await sent(server, 1);
-        (which === "graph" ? graphSignal : own).abort();
-        await server.waitForConnections(0);
-        expect(server.tokensSent()).toBe(1);
-        expect(await outcome).toBe("rejected");
-        await seen.done;
-        expect(seen.error?.code).toBe("aborted");
-      },
-    );
-
-    test.each([
-      ["the lambda's", "lambda"],
-      ["the caller's own", "own"],
-    ] as const)(
-      "with a signal of its own inside a RunnableLambda, aborting %s signal aborts it and closes the socket",
-      async (_name, which) => {
-        const server = await upstream(slow);
-        const own = new AbortController();
-        const outer = new AbortController();
-        const { seen, read } = reader(() => ({
-          query: "",
-          model,
-          models: registry(server),
-          signal: own.signal,
-        }));
-        const outcome = RunnableLambda.from(read)
-          .invoke("q", { signal: outer.signal })
-          .then(
-            () => "resolved",
-            () => "rejected",
-          );
-        await sent(server, 1);
-        (which === "lambda" ? outer : own).abort();
-        await server.waitForConnections(0);
-        expect(server.tokensSent()).toBe(1);
-        expect(await outcome).toBe("rejected");
-        await seen.done;
-        expect(seen.error?.code).toBe("aborted");
-      },
-    );
-
-    test("breaking out of the loop inside a node closes the upstream socket before the next token", async () => {
-      const server = await upstream(slow);
-      const { seen, read } = reader(() => ({ query: "", model, models: registry(server) }), true);
-      const state = await graphOf(read).invoke({ query: "q" });
-      expect(state.answer).toBe("alpha");
-      await server.waitForConnections(0);
-      expect(server.tokensSent()).toBe(1);
-      expect(seen.error).toBeUndefined();
-    });
-
-    test("breaking out of the loop inside a RunnableLambda closes the upstream socket before the next token", async () => {
-      const server = await upstream(slow);
-      const { read } = reader(() => ({ query: "", model, models: registry(server) }), true);
-      expect(
-        await RunnableLambda.from(read).invoke("q", { callbacks: [new TokenRecorder()] }),
-      ).toBe("alpha");
-      await server.waitForConnections(0);
-      expect(server.tokensSent()).toBe(1);
-    });
-
-    test("the node's and the caller's own callbacks both see every token", async () => {
-      const server = await upstream({ tokens: TOKENS });
-      const own = new TokenRecorder();
-      const outer = new TokenRecorder();
-      const { read } = reader(() => ({
-        query: "",
-        model,
-        models: registry(server),
-        callbacks: [own],
-      }));
-      const state = await graphOf(read).invoke({ query: "q" }, { callbacks: [outer] });
-      expect(state.answer).toBe(ANSWER);
-      expect(outer.tokens).toEqual(TOKENS);
-      expect(own.tokens).toEqual(TOKENS);
-    });
-
-    test("a RunnableLambda's callbacks and the caller's own both see every token", async () => {
-      const server = await upstream({ tokens: TOKENS });
-      const own = new TokenRecorder();
-      const outer = new TokenRecorder();
-      const { read } = reader(() => ({
-        query: "",
-        model,
-        models: registry(server),
-        callbacks: [own],
-      }));
-      expect(await RunnableLambda.from(read).invoke("q", { callbacks: [outer] })).toBe(ANSWER);
-      expect(outer.tokens).toEqual(TOKENS);
-      expect(own.tokens).toEqual(TOKENS);
-    });
+/** Where `completion()` runs: inside a one-node graph, or inside a RunnableLambda. */
+const HOSTS = [
+  {
+    host: "a LangGraph node",
+    run: (read: (query: string) => Promise<string>, config: RunnableConfig) =>
+      graphOf(read)
+        .invoke({ query: "q" }, config)
+        .then((state) => state.answer),
   },
-);
+  {
+    host: "a RunnableLambda",
+    run: (read: (query: string) => Promise<string>, config: RunnableConfig) =>
+      RunnableLambda.from(read).invoke("q", config),
+  },
+] as const;
+
+const settled = (run: Promise<unknown>) =>
+  run.then(
+    () => "resolved",
+    () => "rejected",
+  );
+
+describe.each(
+  ["test-completion", "test-chat"].flatMap((model) => HOSTS.map((host) => ({ model, ...host }))),
+)("completion() inside $host ($model)", ({ model, run }) => {
+  test.each([
+    ["the host's", "host"],
+    ["the caller's own", "own"],
+  ] as const)(
+    "aborting %s signal mid-answer fails it with aborted and closes the upstream socket before the next token",
+    async (_name, which) => {
+      const server = await upstream(slow);
+      const own = new AbortController();
+      const outer = new AbortController();
+      const { seen, read } = reader(() => ({
+        query: "",
+        model,
+        models: registry(server),
+        ...(which === "own" ? { signal: own.signal } : {}),
+      }));
+      const outcome = settled(run(read, { signal: outer.signal }));
+      await sent(server, 1);
+      (which === "host" ? outer : own).abort();
+      await server.waitForConnections(0);
+      expect(server.tokensSent()).toBe(1);
+      expect(await outcome).toBe("rejected");
+      await seen.done;
+      expect(seen.error?.code).toBe("aborted");
+    },
+  );
+
+  test("with a signal of its own, aborting the host's still aborts it", async () => {
+    const server = await upstream(slow);
+    const outer = new AbortController();
+    const { seen, read } = reader(() => ({
+      query: "",
+      model,
+      models: registry(server),
+      signal: new AbortController().signal,
+    }));
+    const outcome = settled(run(read, { signal: outer.signal }));
+    await sent(server, 1);
+    outer.abort();
+    await server.waitForConnections(0);
+    expect(server.tokensSent()).toBe(1);
+    expect(await outcome).toBe("rejected");
+    await seen.done;
+    expect(seen.error?.code).toBe("aborted");
+  });
+
+  test("breaking out of the loop closes the upstream socket before the next token", async () => {
+    const server = await upstream(slow);
+    const { seen, read } = reader(() => ({ query: "", model, models: registry(server) }), true);
+    expect(await run(read, { callbacks: [new TokenRecorder()] })).toBe("alpha");
+    await server.waitForConnections(0);
+    expect(server.tokensSent()).toBe(1);
+    expect(seen.error).toBeUndefined();
+  });
+
+  test("the host's callbacks and the caller's own both see every token", async () => {
+    const server = await upstream({ tokens: TOKENS });
+    const own = new TokenRecorder();
+    const outer = new TokenRecorder();
+    const { read } = reader(() => ({
+      query: "",
+      model,
+      models: registry(server),
+      callbacks: [own],
+    }));
+    expect(await run(read, { callbacks: [outer] })).toBe(ANSWER);
+    expect(outer.tokens).toEqual(TOKENS);
+    expect(own.tokens).toEqual(TOKENS);
+  });
+});
+
+describe.each([["test-completion"], ["test-chat"]])("completion() inside a node (%s)", (model) => {
+  test("without stream: true it rejects with aborted when the graph's signal aborts, and closes the socket", async () => {
+    const server = await upstream(slow);
+    const errors: unknown[] = [];
+    const graph = new StateGraph(State)
+      .addNode("respond", async (state: typeof State.State) => {
+        try {
+          return {
+            answer: await completion({ query: state.query, model, models: registry(server) }),
+          };
+        } catch (error) {
+          errors.push(error);
+          throw error;
+        }
+      })
+      .addEdge(START, "respond")
+      .addEdge("respond", END)
+      .compile();
+    const controller = new AbortController();
+    const outcome = settled(graph.invoke({ query: "q" }, { signal: controller.signal }));
+    await sent(server, 1);
+    controller.abort();
+    await server.waitForConnections(0);
+    expect(server.tokensSent()).toBe(1);
+    expect(await outcome).toBe("rejected");
+    while (errors.length === 0) await sleep(5);
+    expect(isCompletionError(errors[0]) && errors[0].code).toBe("aborted");
+  });
+});
 
 describe("a chat model's tokens reach LangGraph's and LangChain's streams from inside a node", () => {
   test('graph.stream(…, { streamMode: "messages" }) gets every token as its own message chunk, with the caller\'s callbacks kept', async () => {

@@ -1,22 +1,17 @@
 import { ChatOpenAI } from "@langchain/openai";
 import { describe, expect, test } from "vitest";
 import { completion, createCompletionChain } from "../src/index.js";
-import { collect, failure, registry, sleep, upstream } from "./helpers/fixtures.js";
+import { collect, failure, registry, sleep, streamFailure, upstream } from "./helpers/fixtures.js";
 
 const MODELS = ["test-completion", "test-chat"] as const;
 
 describe.each(MODELS)("%s: a stalled upstream", (model) => {
   test("headers and then nothing: the stream fails with upstream_timeout and the socket is closed", async () => {
     const server = await upstream({ tokens: ["never"], stallAfterTokens: 0 });
-    const { error, tokens } = await failure(async (tokens) => {
-      const stream = completion({
-        query: "q",
-        stream: true,
-        model,
-        models: registry(server),
-        timeout: 300,
-      });
-      for await (const token of stream) tokens.push(token);
+    const { error, tokens } = await streamFailure({
+      model,
+      models: registry(server),
+      timeout: 300,
     });
     expect(error.code).toBe("upstream_timeout");
     expect(error.message).toContain("300 ms");
@@ -27,15 +22,10 @@ describe.each(MODELS)("%s: a stalled upstream", (model) => {
 
   test("two tokens and then nothing: the tokens arrive, then upstream_timeout", async () => {
     const server = await upstream({ tokens: ["a", " b", " c"], stallAfterTokens: 2 });
-    const { error, tokens } = await failure(async (tokens) => {
-      const stream = completion({
-        query: "q",
-        stream: true,
-        model,
-        models: registry(server),
-        timeout: 300,
-      });
-      for await (const token of stream) tokens.push(token);
+    const { error, tokens } = await streamFailure({
+      model,
+      models: registry(server),
+      timeout: 300,
     });
     expect(error.code).toBe("upstream_timeout");
     expect(tokens).toEqual(["a", " b"]);
@@ -55,10 +45,7 @@ describe.each(MODELS)("%s: a stalled upstream", (model) => {
     const server = await upstream({ tokens: ["a"], stallAfterTokens: 1 });
     const models = registry(server);
     const entry = { ...models[model], timeout: 300 };
-    const { error, tokens } = await failure(async (tokens) => {
-      const stream = completion({ query: "q", stream: true, model, models: { [model]: entry } });
-      for await (const token of stream) tokens.push(token);
-    });
+    const { error, tokens } = await streamFailure({ model, models: { [model]: entry } });
     expect(error.code).toBe("upstream_timeout");
     expect(tokens).toEqual(["a"]);
   });
@@ -90,9 +77,7 @@ test("a model instance's own timeout bounds every wait, not only the headers", a
     timeout: 300,
     configuration: { baseURL: server.url },
   });
-  const { error, tokens } = await failure(async (tokens) => {
-    for await (const token of completion({ query: "q", stream: true, model })) tokens.push(token);
-  });
+  const { error, tokens } = await streamFailure({ model });
   expect(error.code).toBe("upstream_timeout");
   expect(tokens).toEqual(["a"]);
   await server.waitForConnections(0);

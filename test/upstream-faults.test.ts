@@ -1,6 +1,6 @@
 import { describe, expect, test, vi } from "vitest";
 import { completion } from "../src/index.js";
-import { collect, failure, registry, upstream } from "./helpers/fixtures.js";
+import { collect, failure, registry, streamFailure, upstream } from "./helpers/fixtures.js";
 import { endpoint, post, TRANSPORTS } from "./helpers/http.js";
 
 const MODELS = ["test-completion", "test-chat"] as const;
@@ -39,15 +39,7 @@ describe.each(MODELS)("%s: a malformed upstream", (model) => {
     const printed = vi.spyOn(console, "error").mockImplementation(() => {});
     const written = vi.spyOn(process.stderr, "write");
     try {
-      const { error, tokens } = await failure(async (tokens) => {
-        for await (const token of completion({
-          query: "q",
-          stream: true,
-          model,
-          models: registry(server),
-        }))
-          tokens.push(token);
-      });
+      const { error, tokens } = await streamFailure({ model, models: registry(server) });
       expect(error.code).toBe("upstream_malformed");
       expect(tokens).toEqual(["a"]);
       expect(printed).not.toHaveBeenCalled();
@@ -63,15 +55,7 @@ describe.each(MODELS)("%s: a malformed upstream", (model) => {
       tokens: ["a"],
       inject: { afterTokens: 1, bytes: `data: ${"x".repeat(16 * 1024 * 1024)}`, after: "end" },
     });
-    const { error, tokens } = await failure(async (tokens) => {
-      for await (const token of completion({
-        query: "q",
-        stream: true,
-        model,
-        models: registry(server),
-      }))
-        tokens.push(token);
-    });
+    const { error, tokens } = await streamFailure({ model, models: registry(server) });
     expect(error.code).toBe("upstream_malformed");
     expect(error.message).toContain("8388608 bytes");
     expect(tokens).toEqual(["a"]);

@@ -1,5 +1,11 @@
 import { afterEach } from "vitest";
-import { type CompletionError, isCompletionError, type ModelRegistry } from "../../src/index.js";
+import {
+  type CompletionError,
+  type CompletionOptions,
+  completion,
+  isCompletionError,
+  type ModelRegistry,
+} from "../../src/index.js";
 import {
   startOpenAICompatibleServer,
   type TestingServer,
@@ -44,6 +50,15 @@ export async function failure(
     throw new Error(`expected a CompletionError, got ${String(error)}`, { cause: error });
   }
   throw new Error(`expected a failure, got tokens ${JSON.stringify(tokens)}`);
+}
+
+/** Streams `completion()` with `options` to its failure: the error, and the tokens before it. */
+export function streamFailure(options: Omit<CompletionOptions, "query" | "stream">) {
+  return failure(async (tokens) => {
+    for await (const token of completion({ query: "q", ...options, stream: true })) {
+      tokens.push(token);
+    }
+  });
 }
 
 /** Resolves after `ms`, with a timer that does not keep the process alive. */
