@@ -5,6 +5,7 @@ import { CompletionError } from "./errors.js";
 import { isRunnableLike } from "./run/langchain-private.js";
 import { isSecret, redact, redactedCopy } from "./secrets.js";
 import { guardedFetch, quietLogger } from "./upstream-fetch.js";
+import { processEnv } from "./environment.js";
 
 /** Which OpenAI-compatible endpoint a model is served on. */
 export type ModelKind = "completion" | "chat";
@@ -88,7 +89,7 @@ export function quoteName(name: string): string {
 function registryOf(options: ModelLookupOptions): { models: ModelRegistry; open: boolean } {
   const models = options.models ?? {};
   if (Object.keys(models).length > 0) return { models, open: false };
-  const env = options.env ?? process.env;
+  const env = options.env ?? processEnv();
   if (env.OPENAI_BASE_URL || env.OPENAI_API_KEY) {
     return { models: { [env.OPENAI_MODEL || "gpt-3.5-turbo-instruct"]: {} }, open: true };
   }
@@ -130,7 +131,7 @@ export function buildRegisteredModel(
         : `No model named ${quoteName(name)} is configured, and no endpoint is: pass \`models\`, a model instance, or set OPENAI_BASE_URL`,
     );
   }
-  const env = options.env ?? process.env;
+  const env = options.env ?? processEnv();
   // Empty variables count as unset (`OPENAI_API_KEY= cmd` is a common way to clear one).
   const baseURL = entry.baseURL || env.OPENAI_BASE_URL || undefined;
   const apiKey = entry.apiKey || env.OPENAI_API_KEY || (baseURL ? "EMPTY" : undefined);
@@ -167,8 +168,9 @@ export function buildRegisteredModel(
     // (@langchain/openai 1.5, chat_models/base).
   };
   const kind = entry.kind ?? defaultKind(entry.model ?? name);
-  // Built once per distinct configuration, not per request: a ChatOpenAI and its openai client
-  // cost ~0.1 ms to construct, and instances are safe to share between concurrent calls. (The
+  // Built once per distinct configuration, not per request: constructing a ChatOpenAI and its
+  // openai client is a cost per request otherwise, and instances are safe to share between
+  // concurrent calls. (The
   // functions in `configuration` are the same for every entry, and JSON leaves them out.)
   const key = JSON.stringify([kind, fields]);
   const cached = instances.get(key);
@@ -260,7 +262,7 @@ async function initProviderModel(name: string, settings: ModelSettings): Promise
     );
   }
   const openai = name.startsWith("openai:");
-  if (openai && hasCredentials(process.env.OPENAI_BASE_URL ?? "")) {
+  if (openai && hasCredentials(processEnv().OPENAI_BASE_URL ?? "")) {
     throw new CompletionError("invalid_options", CREDENTIALS_IN_URL(name), {
       issues: [{ path: ["model"], message: "OPENAI_BASE_URL must not contain user:password@" }],
     });
@@ -273,7 +275,7 @@ async function initProviderModel(name: string, settings: ModelSettings): Promise
       ...(openai ? { configuration: { fetch: upstreamFetch, logger: quietLogger } } : {}),
     })) as unknown as CompletionModel;
   } catch (error) {
-    const key = process.env.OPENAI_API_KEY;
+    const key = processEnv().OPENAI_API_KEY;
     const secrets = key ? [key] : [];
     throw new CompletionError(
       "unknown_model",

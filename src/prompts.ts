@@ -1,23 +1,13 @@
-import { existsSync, statSync } from "node:fs";
-import { readdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { PromptTemplate } from "@langchain/core/prompts";
 import { CompletionError } from "./errors.js";
+import type { PromptFiles } from "./prompt-files.js";
 
-let bundled: string | undefined;
-
-/**
- * Where the package's own templates live: `<package>/prompts/`. This module is bundled into
- * `dist/index.js` and into `dist/http/index.js` alike, so the folder is one or two levels up.
- */
-function bundledPromptsDir(): string {
-  bundled ??=
-    ["../prompts/", "../../prompts/"]
-      .map((relative) => fileURLToPath(new URL(relative, import.meta.url)))
-      .find((dir) => existsSync(join(dir, "completion"))) ??
-    fileURLToPath(new URL("../prompts/", import.meta.url));
-  return bundled;
+// The file system is loaded on the first lookup, not at import: `completion()` with an inline
+// `prompt` must bundle and run where there is no `node:fs` (edge runtimes).
+let files: PromptFiles | undefined;
+async function promptFiles(): Promise<PromptFiles> {
+  files ??= (await import("./prompt-files.js")).promptFiles;
+  return files;
 }
 
 /** A template name or category: a plain word, never a path. */
@@ -59,44 +49,22 @@ function checkWord(value: string, field: string): void {
   }
 }
 
-function directories(options: PromptLookupOptions): string[] {
+function directories(fs: PromptFiles, options: PromptLookupOptions): string[] {
   const category = options.category ?? "completion";
   checkWord(category, "category");
-  const dirs = [join(bundledPromptsDir(), category)];
+  const dirs = [fs.join(fs.bundledDir(), category)];
   if (options.promptsDir !== undefined) {
     // A mistyped directory must not quietly fall back to the bundled templates.
-    if (!isDirectory(options.promptsDir)) {
+    if (!fs.isDirectory(options.promptsDir)) {
       throw new CompletionError(
         "invalid_options",
         `\`promptsDir\` ${JSON.stringify(options.promptsDir)} is not a directory`,
         { issues: [{ path: ["promptsDir"], message: "is not a directory" }] },
       );
     }
-    dirs.unshift(join(options.promptsDir, category));
+    dirs.unshift(fs.join(options.promptsDir, category));
   }
   return dirs;
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Synchronous on purpose: a lookup runs on every request, and an async `stat` is a round trip
- * through libuv's thread pool that cost ~0.28 ms of time to first token here (measured with a
- * probe around `completion()`), against ~4 µs for `statSync` of a cached inode.
- */
-function statFile(path: string): { mtimeMs: number; size: number } | undefined {
-  try {
-    const info = statSync(path, { throwIfNoEntry: false });
-    return info?.isFile() ? info : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -155,19 +123,16 @@ export async function loadPromptTemplate(
   options: PromptLookupOptions = {},
 ): Promise<PromptTemplate> {
   checkWord(name, "promptName");
-  for (const dir of directories(options)) {
+  const fs = files ?? (await promptFiles());
+  for (const dir of directories(fs, options)) {
     for (const [extension, format] of EXTENSIONS) {
-      const path = join(dir, name + extension);
-      const info = statFile(path);
+      const path = fs.join(dir, name + extension);
+      const info = fs.statFile(path);
       if (info === undefined) continue;
       const cached = cache.get(path);
       if (cached && cached.mtimeMs === info.mtimeMs && cached.size === info.size)
         return cached.template;
-      const template = parsePromptTemplate(
-        await readFile(path, "utf8"),
-        format,
-        `The template ${path}`,
-      );
+      const template = parsePromptTemplate(await fs.readText(path), format, `The template ${path}`);
       cache.set(path, { mtimeMs: info.mtimeMs, size: info.size, template });
       return template;
     }
@@ -192,13 +157,9 @@ export async function loadPromptTemplate(
  */
 export async function listPromptTemplates(options: PromptLookupOptions = {}): Promise<string[]> {
   const names = new Set<string>();
-  for (const dir of directories(options)) {
-    let entries: string[];
-    try {
-      entries = await readdir(dir);
-    } catch {
-      continue;
-    }
+  const fs = await promptFiles();
+  for (const dir of directories(fs, options)) {
+    const entries = await fs.list(dir);
     for (const entry of entries) {
       for (const [extension] of EXTENSIONS) {
         if (entry.endsWith(extension)) {

@@ -7,6 +7,7 @@
  */
 
 import { unwrapModels } from "./run/langchain-private.js";
+import { processEnv } from "./environment.js";
 
 /** Placeholders that local servers accept and that are not secrets. */
 const PLACEHOLDERS = new Set(["EMPTY", "none", "None", "null", "sk-no-key-required"]);
@@ -137,7 +138,7 @@ export function secretsOf(model: unknown): readonly string[] {
     found = [...keys];
     if (typeof model === "object" && model !== null) cache.set(model, found);
   }
-  const fromEnv = process.env.OPENAI_API_KEY;
+  const fromEnv = processEnv().OPENAI_API_KEY;
   return fromEnv && !found.includes(fromEnv) ? [...found, fromEnv] : found;
 }
 

@@ -13,9 +13,8 @@ import { EVENT_TOO_LARGE } from "./run/failures.js";
  */
 export const MAX_UPSTREAM_EVENT_BYTES = 8 * 1024 * 1024;
 
-const LF_LF = Buffer.from("\n\n");
-const CR_CR = Buffer.from("\r\r");
-const CRLF_CRLF = Buffer.from("\r\n\r\n");
+const LF = 0x0a;
+const CR = 0x0d;
 
 /**
  * The end (exclusive) of the last event boundary — `\n\n`, `\r\r` or `\r\n\r\n`, the three openai-node
@@ -23,27 +22,46 @@ const CRLF_CRLF = Buffer.from("\r\n\r\n");
  * it (`tail`), or -1.
  */
 function lastEventEnd(tail: Uint8Array, chunk: Uint8Array): number {
-  const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  const end = lastBoundary(bytes);
+  const end = lastBoundary(chunk);
   if (end >= 0 || tail.length === 0) return end;
-  const joint = Buffer.concat([tail, bytes.subarray(0, 3)]);
+  const joint = concat([tail, chunk.subarray(0, 3)]);
   const jointEnd = lastBoundary(joint);
   return jointEnd > tail.length ? jointEnd - tail.length : -1;
 }
 
-function lastBoundary(bytes: Buffer): number {
-  let end = -1;
-  let at = bytes.lastIndexOf(LF_LF);
-  if (at >= 0) end = at + 2;
-  at = bytes.lastIndexOf(CR_CR);
-  if (at >= 0) end = Math.max(end, at + 2);
-  at = bytes.lastIndexOf(CRLF_CRLF);
-  if (at >= 0) end = Math.max(end, at + 4);
-  return end;
+/**
+ * Scans back from the end, so a chunk of whole events stops at once. Plain bytes, no `Buffer`: the
+ * module must load on runtimes without Node's globals.
+ */
+function lastBoundary(bytes: Uint8Array): number {
+  for (let i = bytes.length - 1; i >= 1; i--) {
+    const last = bytes[i];
+    if (last !== LF && last !== CR) continue;
+    if (bytes[i - 1] === last) return i + 1; // \n\n or \r\r
+    if (
+      last === LF &&
+      i >= 3 &&
+      bytes[i - 1] === CR &&
+      bytes[i - 2] === LF &&
+      bytes[i - 3] === CR
+    ) {
+      return i + 1; // \r\n\r\n
+    }
+  }
+  return -1;
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
-  return parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts);
+  if (parts.length === 1) return parts[0] as Uint8Array;
+  let length = 0;
+  for (const part of parts) length += part.byteLength;
+  const joined = new Uint8Array(length);
+  let at = 0;
+  for (const part of parts) {
+    joined.set(part, at);
+    at += part.byteLength;
+  }
+  return joined;
 }
 
 /**
