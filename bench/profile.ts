@@ -13,7 +13,7 @@ import { spawnSync } from "node:child_process";
 import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { findSourceMap, type SourceMapPayload } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { serveCompletion } from "../src/http/index.js";
+import { serveCompletion } from "../src/http/node/index.js";
 import { summariseProfile } from "./profile-summary.js";
 import { startUpstreamProcess } from "./upstream-process.js";
 import { benchRegistry, type Kind, VARIANTS } from "./variants.js";

@@ -18,7 +18,7 @@ import { execFileSync } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
-import { serveCompletion } from "../src/http/index.js";
+import { serveCompletion } from "../src/http/node/index.js";
 import { type AbortConfig, type AbortSample, measureAbort } from "./abort.js";
 import {
   type ConcurrencyConfig,

@@ -7,7 +7,7 @@
  * @packageDocumentation
  */
 
-import { serveCompletion } from "../src/http/index.js";
+import { serveCompletion } from "../src/http/node/index.js";
 import { serveFloor } from "./floor-endpoint.js";
 import type { MemorySample, SoakReply, SoakRequest } from "./soak-protocol.js";
 import { benchRegistry } from "./variants.js";

@@ -3,7 +3,7 @@
  * Starts its own server (offline) unless COMPLETION_URL points at a running one, e.g.
  * COMPLETION_URL=http://127.0.0.1:7861 npx tsx examples/http-client.ts
  */
-import { serveCompletion } from "completion-chain/http";
+import { serveCompletion } from "completion-chain/http/node";
 import { startOpenAICompatibleServer } from "completion-chain/testing";
 import { createParser } from "eventsource-parser";
 

@@ -8,7 +8,7 @@
  *
  * With EXAMPLE_ONESHOT=1 it answers one request itself and exits (the project's tests run it so).
  */
-import { serveCompletion } from "completion-chain/http";
+import { serveCompletion } from "completion-chain/http/node";
 import { startOpenAICompatibleServer } from "completion-chain/testing";
 
 const model = await startOpenAICompatibleServer({ delayMs: 30 });

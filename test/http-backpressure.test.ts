@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import { afterEach, describe, expect, test } from "vitest";
-import { writeSessionToNode } from "../src/http/node-sse.js";
+import { writeSessionToNode } from "../src/http/node/write-session.js";
 import { SseSession } from "../src/http/session.js";
 import { sseBody } from "../src/http/web-body.js";
 import { sleep } from "./helpers/fixtures.js";

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
-import { createCompletionHandler, serveCompletion } from "../src/http/index.js";
+import { createCompletionHandler } from "../src/http/index.js";
+import { serveCompletion } from "../src/http/node/index.js";
 import { registry, sleep, upstream } from "./helpers/fixtures.js";
 import { endpoint, parseEvents, post, TRANSPORTS, type Transport } from "./helpers/http.js";
 

@@ -1,7 +1,7 @@
 // Imports the packed package as ESM and streams from its own testing server.
 import assert from "node:assert/strict";
 import { completion, isCompletionError } from "completion-chain";
-import { serveCompletion } from "completion-chain/http";
+import { serveCompletion } from "completion-chain/http/node";
 import { startOpenAICompatibleServer } from "completion-chain/testing";
 
 const server = await startOpenAICompatibleServer({ tokens: ["Hello", ",", " 世界", " 🌍"] });

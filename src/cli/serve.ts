@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { type CompletionServer, type ServeOptions, serveCompletion } from "../http/serve.js";
+import { type CompletionServer, type ServeOptions, serveCompletion } from "../http/node/serve.js";
 import { CliError, usageError } from "./cli-error.js";
 import { endpointFromFlags } from "./endpoint.js";
 import { joinNegativeNumbers, numberFlag, secondsFlag } from "./flags.js";

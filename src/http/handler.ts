@@ -62,7 +62,7 @@ export interface RequestLogEntry {
   error?: string;
 }
 
-/** A response whose body is an event stream, for a transport to write (see `node-sse.ts`). */
+/** A response whose body is an event stream, for a transport to write (see `node/write-session.ts`). */
 export interface SessionReply {
   status: number;
   headers: Record<string, string>;

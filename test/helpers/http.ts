@@ -3,13 +3,12 @@ import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import { afterEach } from "vitest";
+import { createCompletionHandler, formatLogLine } from "../../src/http/index.js";
 import {
   type CompletionServer,
-  createCompletionHandler,
-  formatLogLine,
   type ServeOptions,
   serveCompletion,
-} from "../../src/http/index.js";
+} from "../../src/http/node/index.js";
 
 const servers: CompletionServer[] = [];
 afterEach(async () => {

@@ -6,10 +6,11 @@ import {
   type CompletionHandlerOptions,
   completionResponder,
   type RequestLogEntry,
-} from "./handler.js";
-import { writeSessionToNode } from "./node-sse.js";
-import { corsHeaders, shuttingDown } from "./responses.js";
-import { sseBody } from "./web-body.js";
+} from "../handler.js";
+import { formatLogLine } from "../log.js";
+import { corsHeaders, shuttingDown } from "../responses.js";
+import { sseBody } from "../web-body.js";
+import { writeSessionToNode } from "./write-session.js";
 
 /** Options of {@link serveCompletion}: the handler's, plus where to listen and how to stop. */
 export interface ServeOptions extends Omit<CompletionHandlerOptions, "signal" | "onRequestEnd"> {
@@ -39,12 +40,6 @@ export interface CompletionServer {
    * resolves when the server is closed.
    */
   close(): Promise<void>;
-}
-
-/** One access-log line: no bodies, no keys. */
-export function formatLogLine(entry: RequestLogEntry): string {
-  const error = entry.error === undefined ? "" : ` ${entry.error}`;
-  return `${entry.method} ${entry.path} ${entry.status} ${Math.round(entry.durationMs)}ms ${entry.tokens} tokens${error}`;
 }
 
 /**
@@ -85,9 +80,9 @@ export async function serveCompletion(options: ServeOptions = {}): Promise<Compl
       if (draining) setImmediate(() => server.closeIdleConnections());
     },
   });
-  // Event streams are written to the socket directly rather than through a web ReadableStream
-  // (~4 µs a token of promise and queue machinery, measured); every other response goes through
-  // the adapter.
+  // Event streams are written to the socket directly rather than through a web ReadableStream,
+  // whose promise and queue machinery costs CPU on every token (`npm run bench` compares the two
+  // transports); every other response goes through the adapter.
   const fetch = async (request: Request, env?: HttpBindings | Http2Bindings): Promise<Response> => {
     if (draining) {
       const path = new URL(request.url).pathname;

@@ -1,5 +1,5 @@
 import type { ServerResponse } from "node:http";
-import type { EndReason, SseSession } from "./session.js";
+import type { EndReason, SseSession } from "../session.js";
 
 /**
  * Writes a session's frames straight to a Node response, as `serveCompletion` does: each frame one
