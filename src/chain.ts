@@ -1,8 +1,4 @@
 import type { CallbackManagerForChainRun } from "@langchain/core/callbacks/manager";
-import type {
-  BaseLanguageModel,
-  BaseLanguageModelInput,
-} from "@langchain/core/language_models/base";
 import type { BasePromptValueInterface } from "@langchain/core/prompt_values";
 import type { BasePromptTemplate } from "@langchain/core/prompts";
 import {
@@ -13,7 +9,13 @@ import {
   type RunnableConfig,
 } from "@langchain/core/runnables";
 import { AsyncGeneratorWithSetup, IterableReadableStream } from "@langchain/core/utils/stream";
-import { CompletionError, isCompletionError } from "./errors.js";
+import type {
+  CompletionChainInput,
+  CompletionChainOptions,
+  CompletionModel,
+  RunExtras,
+} from "./chain-options.js";
+import { CompletionError } from "./errors.js";
 import { loadPromptTemplate, parsePromptTemplate } from "./prompts.js";
 import {
   callWithConfig,
@@ -21,54 +23,10 @@ import {
   timeoutOf,
   transformStreamWithConfig,
 } from "./run/langchain-private.js";
-import { CompletionRun, DEFAULT_TIMEOUT_MS } from "./run/run.js";
-
-/** The input of a completion chain: the user's query, substituted for `{input}`. */
-export interface CompletionChainInput {
-  input: string;
-}
-
-/**
- * A model the chain can stream: any LangChain LLM or chat model, or a runnable wrapping one
- * (`.withRetry()`, `.withFallbacks()`, `.bind()`, an `initChatModel` model).
- */
-export type CompletionModel = BaseLanguageModel | Runnable<BaseLanguageModelInput, unknown>;
-
-/** Options of {@link createCompletionChain}. */
-export interface CompletionChainOptions {
-  /** Any LangChain LLM or chat model (`OpenAI`, `ChatOpenAI`, `ChatOllama`, a fake model…), or a runnable wrapping one. */
-  model: CompletionModel;
-  /**
-   * The template: f-string text (`"Q: {input}\nA:"`) or a `PromptTemplate`. Wins over `promptName`.
-   */
-  prompt?: string | BasePromptTemplate;
-  /**
-   * A template of category `completion` in `promptsDir` or the bundled `prompts/`, re-read when
-   * the file changes.
-   * @defaultValue `"default"` (the template `{input}`)
-   */
-  promptName?: string;
-  /** A directory that overlays the bundled `prompts/`. */
-  promptsDir?: string;
-  /**
-   * Output begins with the rendered prompt — for every kind of model (the original passed `echo`
-   * to the completions API, which chat models do not have).
-   * @defaultValue `false`
-   */
-  echo?: boolean;
-  /**
-   * Fail with `upstream_incomplete` when the model's stream ends without a finish reason.
-   * @defaultValue `true` when every model inside is LangChain's `OpenAI`/`ChatOpenAI` (they report one), else `false`
-   */
-  requireFinishReason?: boolean;
-  /**
-   * Milliseconds a run may wait on the model endpoint — for the headers, the first token, each gap
-   * between chunks — before it fails with `upstream_timeout` and the request is aborted. Counted
-   * only while the run waits on the endpoint, never while its consumer holds it back.
-   * @defaultValue the model's own `timeout` (`new ChatOpenAI({ timeout })`), else `600000`
-   */
-  timeout?: number;
-}
+import { drain } from "./run/consume.js";
+import { abortedBySignal } from "./run/failures.js";
+import { DEFAULT_TIMEOUT_MS } from "./run/plan.js";
+import { CompletionRun } from "./run/run.js";
 
 /**
  * The completion pipeline as a LangChain `Runnable<{ input: string }, string>`: prompt template →
@@ -93,14 +51,6 @@ export function createCompletionChain(
   options: CompletionChainOptions,
 ): Runnable<CompletionChainInput, string> {
   return new CompletionChain(options);
-}
-
-/** What a caller inside this package adds to a run: more signals to obey, a default time limit. */
-export interface RunExtras {
-  /** Signals besides the config's: the caller's own, a server's shutdown signal. */
-  signals?: readonly (AbortSignal | undefined)[];
-  /** The time limit when neither the chain's options nor the model set one. */
-  defaultTimeout?: number | undefined;
 }
 
 /**
@@ -162,7 +112,7 @@ export class CompletionChain extends Runnable<CompletionChainInput, string> {
         options,
       );
     } catch (error) {
-      throw aborted(error, ensureConfig(options).signal);
+      throw abortedBySignal(error, ensureConfig(options).signal);
     }
   }
 
@@ -299,31 +249,4 @@ export class CompletionChain extends Runnable<CompletionChainInput, string> {
       chainRun,
     });
   }
-}
-
-/** A run's tokens as a generator; `""` alone when there are none. Leaving early returns the run. */
-async function* drain(run: CompletionRun): AsyncGenerator<string> {
-  let any = false;
-  try {
-    for (;;) {
-      const result = await run.next();
-      if (result.done) break;
-      any = true;
-      yield result.value;
-    }
-  } finally {
-    await run.return();
-  }
-  if (!any) yield "";
-}
-
-/**
- * `_callWithConfig` races the run with the config's signal and rejects with the signal's bare
- * reason when it aborts first (`raceWithSignal` in `@langchain/core` 1.4): that becomes `aborted`.
- */
-function aborted(error: unknown, signal: AbortSignal | undefined): unknown {
-  if (isCompletionError(error) || signal?.aborted !== true) return error;
-  return new CompletionError("aborted", "The completion was aborted by its signal.", {
-    cause: signal.reason,
-  });
 }

@@ -2,9 +2,10 @@ import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import type { CallbackManager, Callbacks } from "@langchain/core/callbacks/manager";
 import { ensureConfig, type RunnableConfig } from "@langchain/core/runnables";
 import { AsyncLocalStorageProviderSingleton } from "@langchain/core/singletons";
-import { CompletionChain, type RunExtras } from "./chain.js";
+import { CompletionChain } from "./chain.js";
+import type { RunExtras } from "./chain-options.js";
 import { CompletionError, isCompletionError } from "./errors.js";
-import { resolveModel } from "./models.js";
+import { resolveModel } from "./build-model.js";
 import {
   type CompletionOptions,
   type ParsedCompletionOptions,
@@ -12,7 +13,8 @@ import {
 } from "./options.js";
 import { loadPromptTemplate, parsePromptTemplate } from "./prompts.js";
 import { toCompletionError } from "./run/failures.js";
-import { type CompletionRun, concatenate } from "./run/run.js";
+import { concatenate } from "./run/consume.js";
+import type { CompletionRun } from "./run/run.js";
 import { secretsOf } from "./secrets.js";
 
 /**

@@ -2,7 +2,7 @@ import type { Callbacks } from "@langchain/core/callbacks/manager";
 import type { BasePromptTemplate } from "@langchain/core/prompts";
 import { z } from "zod";
 import { CompletionError } from "./errors.js";
-import type { CompletionModel } from "./chain.js";
+import type { CompletionModel } from "./chain-options.js";
 import { hasCredentials, isModelInstance, type ModelRegistry } from "./models.js";
 import { PROMPT_NAME_PATTERN } from "./prompts.js";
 

@@ -2,7 +2,7 @@ import { request as httpRequest, type IncomingMessage } from "node:http";
 import { connect } from "node:net";
 import { describe, expect, test } from "vitest";
 import { AsyncIteratorCallbackHandler, completion, createCompletionChain } from "../src/index.js";
-import { buildRegisteredModel } from "../src/models.js";
+import { buildRegisteredModel } from "../src/build-model.js";
 import type { TestingServer } from "../src/testing/index.js";
 import { registry, sleep, upstream } from "./helpers/fixtures.js";
 import { endpoint, TRANSPORTS } from "./helpers/http.js";

@@ -55,14 +55,3 @@ export function finishReasonOfResult(output: LLMResult): string | null {
     finishOf(generation) ?? (generation?.message ? finishOf(generation.message) : undefined) ?? null
   );
 }
-
-/**
- * True when `text` ends with the first half of a UTF-16 surrogate pair: an upstream that splits an
- * emoji between two tokens (`"\ud83c"` then `"\udf89"`) sends halves that are each unencodable
- * (U+FFFD on the wire), so the run holds the first half back until the second arrives.
- */
-export function endsWithHighSurrogate(text: string): boolean {
-  if (text === "") return false;
-  const last = text.charCodeAt(text.length - 1);
-  return last >= 0xd800 && last <= 0xdbff;
-}

@@ -166,3 +166,14 @@ export function runFailure(error: unknown, context: RunFailureContext): Completi
   }
   return toCompletionError(error, context);
 }
+
+/**
+ * `_callWithConfig` races the run with the config's signal and rejects with the signal's bare
+ * reason when it aborts first (`raceWithSignal` in `@langchain/core` 1.4): that becomes `aborted`.
+ */
+export function abortedBySignal(error: unknown, signal: AbortSignal | undefined): unknown {
+  if (isCompletionError(error) || signal?.aborted !== true) return error;
+  return new CompletionError("aborted", "The completion was aborted by its signal.", {
+    cause: signal.reason,
+  });
+}

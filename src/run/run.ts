@@ -11,41 +11,20 @@
  * @packageDocumentation
  */
 
-import type { CallbackManagerForChainRun } from "@langchain/core/callbacks/manager";
-import type { BasePromptValueInterface } from "@langchain/core/prompt_values";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { CompletionError } from "../errors.js";
 import { secretsOf } from "../secrets.js";
-import { endsWithHighSurrogate, finishOf, textOf } from "./chunks.js";
+import { ChainRunReport } from "./chain-run-report.js";
+import { finishOf, textOf } from "./chunks.js";
+import { concatenate } from "./consume.js";
 import { Deadline } from "./deadline.js";
 import { runFailure } from "./failures.js";
 import type { FinishTracker } from "./finish-tracker.js";
 import { endpointOf } from "./langchain-private.js";
 import { startModelStream } from "./model-stream.js";
+import type { RunPlan } from "./plan.js";
 import { type AbortTarget, SignalLink } from "./signals.js";
-
-/** The time a run may wait on the endpoint when nobody says otherwise: the openai SDK's own. */
-export const DEFAULT_TIMEOUT_MS = 600_000;
-
-/** Everything a run needs, decided before it starts. */
-export interface RunPlan {
-  /** A LangChain model, or a runnable wrapping one. */
-  model: unknown;
-  /** The rendered prompt. */
-  input: BasePromptValueInterface;
-  /** Text yielded before the model's tokens (the rendered prompt, for `echo`), or "". */
-  echo: string;
-  /** The model run's config: callbacks (children of the chain run), tags, metadata. */
-  config: RunnableConfig;
-  /** Signals the run obeys: the caller's, an inherited one, a server's. */
-  signals: readonly (AbortSignal | undefined)[];
-  /** Milliseconds the run may wait on the endpoint at a time. */
-  timeout: number;
-  /** Fail when the stream ends without a finish reason; `undefined`: when the model reports one. */
-  requireFinishReason: boolean | undefined;
-  /** The chain run this run ends (with its output) or fails, if the caller left that to the run. */
-  chainRun?: CallbackManagerForChainRun | undefined;
-}
+import { SurrogateJoiner } from "./surrogates.js";
 
 type Waiter = {
   resolve: (result: IteratorResult<string>) => void;
@@ -53,12 +32,6 @@ type Waiter = {
 };
 
 const DONE: IteratorResult<string> = Object.freeze({ value: undefined, done: true });
-
-// A run dropped unfinished by its consumer (no `return()`, no `break`) would keep its upstream
-// request open and its listeners on long-lived signals; when it is collected, both go.
-const dropped = new FinalizationRegistry<SignalLink>((link) => {
-  link.abort(new CompletionError("aborted", "The completion's iterator was dropped unfinished"));
-});
 
 /**
  * One model run as an async iterator of non-empty tokens, readable once. Leaving early (`return()`)
@@ -79,9 +52,8 @@ export class CompletionRun implements AsyncIterableIterator<string>, AbortTarget
   /** A failure that ended the run while nobody was waiting: thrown by the next `next()`. */
   private failure: CompletionError | undefined;
   private echo: string;
-  /** The first half of a surrogate pair, held until the second arrives. */
-  private held = "";
-  private output = "";
+  private readonly surrogates = new SurrogateJoiner();
+  private readonly report: ChainRunReport;
   private finishReason: string | undefined;
   private tracker: FinishTracker | undefined;
   private requireFinish = false;
@@ -93,10 +65,10 @@ export class CompletionRun implements AsyncIterableIterator<string>, AbortTarget
     this.echo = plan.echo;
     this.secrets = secretsOf(plan.model);
     this.endpoint = endpointOf(plan.model);
+    this.report = new ChainRunReport(plan.chainRun);
     this.link = new SignalLink(plan.signals, this);
     const ref = new WeakRef(this);
     this.deadline = new Deadline(plan.timeout, () => ref.deref()?.expired());
-    dropped.register(this, this.link, this.link);
   }
 
   [Symbol.asyncIterator](): AsyncIterableIterator<string> {
@@ -123,7 +95,7 @@ export class CompletionRun implements AsyncIterableIterator<string>, AbortTarget
     if (this.echo !== "") {
       const value = this.echo;
       this.echo = "";
-      if (this.plan.chainRun !== undefined) this.output += value;
+      this.report.add(value);
       return Promise.resolve({ value, done: false });
     }
     this.last = new Promise<IteratorResult<string>>((resolve, reject) => {
@@ -139,7 +111,7 @@ export class CompletionRun implements AsyncIterableIterator<string>, AbortTarget
       const error = new CompletionError("aborted", "The consumer stopped reading the completion");
       this.close(error);
       this.answer(DONE);
-      await this.plan.chainRun?.handleChainError(error);
+      await new Promise<void>((resolve) => this.report.fail(error, resolve));
     }
     return DONE;
   }
@@ -199,22 +171,14 @@ export class CompletionRun implements AsyncIterableIterator<string>, AbortTarget
     const chunk = result.value;
     const reason = finishOf(chunk);
     if (reason !== undefined) this.finishReason = reason;
-    let text = textOf(chunk);
-    if (this.held !== "") {
-      text = this.held + text;
-      this.held = "";
-    }
-    if (endsWithHighSurrogate(text)) {
-      this.held = text.slice(-1);
-      text = text.slice(0, -1);
-    }
+    const text = this.surrogates.join(textOf(chunk));
     if (text === "") {
       // A chunk came (the wait is over) but no text: the role, finish and usage chunks.
       this.deadline.restart();
       (this.source as AsyncIterator<unknown>).next().then(this.onChunk, this.onSourceError);
       return;
     }
-    if (this.plan.chainRun !== undefined) this.output += text;
+    this.report.add(text);
     this.deadline.stop();
     this.answer({ value: text, done: false });
   };
@@ -226,9 +190,8 @@ export class CompletionRun implements AsyncIterableIterator<string>, AbortTarget
 
   /** The model's stream ended: the held half-pair goes out, then the finish reason is checked. */
   private complete(): void {
-    if (this.held !== "") {
-      const value = this.held;
-      this.held = "";
+    const value = this.surrogates.flush();
+    if (value !== "") {
       this.deadline.stop();
       this.answer({ value, done: false });
       return;
@@ -245,15 +208,7 @@ export class CompletionRun implements AsyncIterableIterator<string>, AbortTarget
     }
     this.dispose();
     this.done = true;
-    const chainRun = this.plan.chainRun;
-    if (chainRun === undefined) {
-      this.answer(DONE);
-      return;
-    }
-    chainRun.handleChainEnd({ output: this.output }).then(
-      () => this.answer(DONE),
-      () => this.answer(DONE),
-    );
+    this.report.end(() => this.answer(DONE));
   }
 
   /** Ends the run with `error`: the upstream request is aborted, the waiter (or the next call) gets it. */
@@ -263,13 +218,7 @@ export class CompletionRun implements AsyncIterableIterator<string>, AbortTarget
     const waiter = this.waiter;
     this.waiter = undefined;
     if (waiter === undefined) this.failure = error;
-    const chainRun = this.plan.chainRun;
-    if (chainRun === undefined) {
-      waiter?.reject(error);
-      return;
-    }
-    const deliver = () => waiter?.reject(error);
-    chainRun.handleChainError(error).then(deliver, deliver);
+    this.report.fail(error, () => waiter?.reject(error));
   }
 
   /** Marks the run done, aborts the upstream request and lets go of everything it holds. */
@@ -285,7 +234,6 @@ export class CompletionRun implements AsyncIterableIterator<string>, AbortTarget
   private dispose(): void {
     this.deadline.dispose();
     this.link.dispose();
-    dropped.unregister(this.link);
   }
 
   private answer(result: IteratorResult<string>): void {
@@ -313,13 +261,3 @@ export class CompletionRun implements AsyncIterableIterator<string>, AbortTarget
 }
 
 function ignore(): void {}
-
-/** Every token of `tokens`, concatenated: the whole answer. */
-export async function concatenate(tokens: AsyncIterator<string>): Promise<string> {
-  let text = "";
-  for (;;) {
-    const result = await tokens.next();
-    if (result.done) return text;
-    text += result.value;
-  }
-}

@@ -12,6 +12,14 @@
  * @packageDocumentation
  */
 
+import { CompletionError } from "../errors.js";
+
+// A run dropped unfinished by its consumer (no `return()`, no `break`) would keep its upstream
+// request open and its listeners on long-lived signals; when it is collected, both go.
+const dropped = new FinalizationRegistry<SignalLink>((link) => {
+  link.abort(new CompletionError("aborted", "The completion's iterator was dropped unfinished"));
+});
+
 /** What a source's abort does to the run: told through a weak reference, see {@link SignalLink}. */
 export interface AbortTarget {
   /** A source aborted; `reason` is its reason. */
@@ -22,7 +30,7 @@ export interface AbortTarget {
  * The signal of one run and the listeners that feed it. It holds no strong reference to the run it
  * serves: a long-lived source must not keep a run (and its model stream) alive after its consumer
  * dropped it, so the listener reaches the run through a `WeakRef`, and a run collected unfinished is
- * cleaned up by {@link SignalLink.dispose} from a finalizer (see `run.ts`).
+ * aborted and cleaned up from a finalizer.
  */
 export class SignalLink {
   private readonly controller = new AbortController();
@@ -35,6 +43,7 @@ export class SignalLink {
    */
   constructor(sources: readonly (AbortSignal | undefined)[], target: AbortTarget) {
     const ref = new WeakRef(target);
+    dropped.register(target, this, this);
     for (const source of sources) {
       if (source === undefined || this.sources.includes(source)) continue;
       this.sources.push(source);
@@ -73,6 +82,7 @@ export class SignalLink {
 
   /** Removes every listener this link added. Idempotent. */
   dispose(): void {
+    dropped.unregister(this);
     const listener = this.listener;
     if (listener === undefined) return;
     this.listener = undefined;
