@@ -4,8 +4,6 @@
  * @packageDocumentation
  */
 
-import type { CompletionRun } from "./run.js";
-
 /** Every token of `tokens`, concatenated: the whole answer. */
 export async function concatenate(tokens: AsyncIterator<string>): Promise<string> {
   let text = "";
@@ -17,10 +15,12 @@ export async function concatenate(tokens: AsyncIterator<string>): Promise<string
 }
 
 /**
- * A run's tokens as a generator; `""` alone when there are none (a pipeline's `invoke()`
+ * A run's tokens (a `CompletionRun`) as a generator; `""` alone when there are none (a pipeline's `invoke()`
  * concatenates the chunks, and with none would get `undefined`). Leaving early returns the run.
  */
-export async function* drain(run: CompletionRun): AsyncGenerator<string> {
+export async function* drain(
+  run: AsyncIterator<string> & { return(): Promise<unknown> },
+): AsyncGenerator<string> {
   let any = false;
   try {
     for (;;) {
