@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 
+import { concatBytes } from "./bytes.js";
 import { EVENT_TOO_LARGE } from "./run/failures.js";
 
 /**
@@ -24,7 +25,7 @@ const CR = 0x0d;
 function lastEventEnd(tail: Uint8Array, chunk: Uint8Array): number {
   const end = lastBoundary(chunk);
   if (end >= 0 || tail.length === 0) return end;
-  const joint = concat([tail, chunk.subarray(0, 3)]);
+  const joint = concatBytes([tail, chunk.subarray(0, 3)]);
   const jointEnd = lastBoundary(joint);
   return jointEnd > tail.length ? jointEnd - tail.length : -1;
 }
@@ -51,19 +52,6 @@ function lastBoundary(bytes: Uint8Array): number {
   return -1;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0] as Uint8Array;
-  let length = 0;
-  for (const part of parts) length += part.byteLength;
-  const joined = new Uint8Array(length);
-  let at = 0;
-  for (const part of parts) {
-    joined.set(part, at);
-    at += part.byteLength;
-  }
-  return joined;
-}
-
 /**
  * Re-cuts an event stream so that every piece ends on an event boundary. openai-node v6 joins each
  * network chunk onto the unfinished event before it (`iterSSEChunks`, `LineDecoder` in
@@ -84,7 +72,7 @@ export function eventChunker(
         pendingBytes += chunk.byteLength;
       } else {
         const head = chunk.subarray(0, end);
-        controller.enqueue(pending.length === 0 ? head : concat([...pending, head]));
+        controller.enqueue(pending.length === 0 ? head : concatBytes([...pending, head]));
         const rest = chunk.subarray(end);
         pending = rest.byteLength > 0 ? [rest] : [];
         pendingBytes = rest.byteLength;
@@ -99,10 +87,10 @@ export function eventChunker(
         return;
       }
       // The stream's last bytes, where a boundary split across two chunks begins.
-      tail = chunk.byteLength >= 3 ? chunk.subarray(-3) : concat([tail, chunk]).subarray(-3);
+      tail = chunk.byteLength >= 3 ? chunk.subarray(-3) : concatBytes([tail, chunk]).subarray(-3);
     },
     flush(controller) {
-      if (pendingBytes > 0) controller.enqueue(concat(pending));
+      if (pendingBytes > 0) controller.enqueue(concatBytes(pending));
     },
   });
 }

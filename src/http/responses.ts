@@ -1,3 +1,4 @@
+import { concatBytes } from "../bytes.js";
 import type { CompletionError } from "../errors.js";
 import { renderValidationBody, type ValidationIssue } from "./validation.js";
 
@@ -95,13 +96,7 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
     }
     chunks.push(value);
   }
-  const body = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return body;
+  return concatBytes(chunks);
 }
 
 /** The CORS headers for `request`'s origin, if it is allowed. */
