@@ -5,9 +5,9 @@
  * Streams the same completions through six clients (raw openai SDK, LangChain, AI SDK,
  * completion(), the chain, the HTTP endpoint) against an upstream in a child process, then times
  * aborts and runs many concurrent streams through the endpoint, and through a hand-written floor
- * endpoint (`floor-endpoint.ts`) for comparison. Prints a Markdown report and
+ * endpoint (`subjects/floor-endpoint.ts`) for comparison. Prints a Markdown report and
  * writes `results.json` and `cpu-per-token.svg` next to this file (`*.quick.*` for `--quick`,
- * `*.partial.*` for `--only`). `--soak` runs the soak part alone instead (`soak.ts`: heap slope
+ * `*.partial.*` for `--only`). `--soak` runs the soak part alone instead (`soak/`: heap slope
  * over thousands of mixed requests, memory held by one paused 100 MB stream) and only prints.
  * Exits non-zero only when something is functionally wrong: a stream incomplete, an error.
  *
@@ -19,7 +19,7 @@ import { writeFile } from "node:fs/promises";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { serveCompletion } from "../src/http/node/index.js";
-import { type AbortConfig, type AbortSample, measureAbort } from "./abort.js";
+import { type AbortConfig, type AbortSample, measureAbort } from "./measure/abort.js";
 import {
   type ConcurrencyConfig,
   type ConcurrencyRun,
@@ -27,17 +27,21 @@ import {
   ENDPOINT_LABELS,
   type EndpointId,
   measureConcurrency,
-} from "./concurrency.js";
-import { serveFloor } from "./floor-endpoint.js";
-import { renderReport } from "./report.js";
-import { runSoak } from "./soak.js";
-import { summariseAbort, summariseThroughput } from "./summary.js";
-import { renderCpuChart } from "./svg.js";
-import { checkTargets } from "./targets.js";
-import { measureThroughput, type ThroughputConfig, type ThroughputSample } from "./throughput.js";
-import { startUpstreamProcess } from "./upstream-process.js";
-import { benchRegistry, VARIANTS } from "./variants.js";
-import { measureWakeCost } from "./wake-cost.js";
+} from "./concurrency/measure.js";
+import { serveFloor } from "./subjects/floor-endpoint.js";
+import { renderReport } from "./report/report.js";
+import { runSoak } from "./soak/soak.js";
+import { summariseAbort, summariseThroughput } from "./report/summary.js";
+import { renderCpuChart } from "./report/svg.js";
+import { checkTargets } from "./report/targets.js";
+import {
+  measureThroughput,
+  type ThroughputConfig,
+  type ThroughputSample,
+} from "./measure/throughput.js";
+import { startUpstreamProcess } from "./upstream/process.js";
+import { benchRegistry, VARIANTS } from "./subjects/variants.js";
+import { measureWakeCost } from "./measure/wake-cost.js";
 
 const here = (name: string) => fileURLToPath(new URL(name, import.meta.url));
 const args = process.argv.slice(2);

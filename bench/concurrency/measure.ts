@@ -2,7 +2,7 @@
  * Many simultaneous streams through the HTTP endpoint at a steady pace: does every stream arrive
  * whole, how much memory does the endpoint's process take, and how much later than the upstream's
  * pacing does each token reach its client. The endpoint stays in this process; the clients run in
- * a child (`concurrency-clients.ts`), so this process's RSS, CPU and event-loop delay are the
+ * a child (`clients-child.ts`), so this process's RSS, CPU and event-loop delay are the
  * endpoint's alone.
  *
  * @packageDocumentation
@@ -18,14 +18,14 @@ import type {
   ClientsRequest,
   ClientsResult,
   GapSummary,
-} from "./concurrency-protocol.js";
+} from "./protocol.js";
 import { listenOverflows } from "./listen-overflows.js";
-import type { Spread } from "./stats.js";
-import type { PacingSummary } from "./upstream-protocol.js";
-import type { UpstreamProcess } from "./upstream-process.js";
-import { MODEL_ID } from "./variants.js";
+import type { Spread } from "../shared/stats.js";
+import type { PacingSummary } from "../upstream/protocol.js";
+import type { UpstreamProcess } from "../upstream/process.js";
+import { MODEL_ID } from "../subjects/variants.js";
 
-export type { GapSummary } from "./concurrency-protocol.js";
+export type { GapSummary } from "./protocol.js";
 
 /** The endpoints the concurrency run can measure: this library's, and the hand-written floor. */
 export type EndpointId = "ours" | "floor";
@@ -93,7 +93,7 @@ export interface ConcurrencyResult extends ConcurrencyConfig {
 const LOOP_RESOLUTION_MS = 10;
 const beyondResolution = (ns: number) => Math.max(0, ns / 1e6 - LOOP_RESOLUTION_MS);
 
-const CLIENTS_ENTRY = fileURLToPath(new URL("./concurrency-clients.ts", import.meta.url));
+const CLIENTS_ENTRY = fileURLToPath(new URL("./clients-child.ts", import.meta.url));
 
 /** A running client child: one request at a time. */
 interface ClientsProcess {
@@ -103,7 +103,7 @@ interface ClientsProcess {
 }
 
 /**
- * Forks `concurrency-clients.ts` under tsx and waits until it is ready. Advanced serialization, so
+ * Forks `clients-child.ts` under tsx and waits until it is ready. Advanced serialization, so
  * `NaN` and `Infinity` in the summaries survive the trip.
  */
 async function startClientsProcess(): Promise<ClientsProcess> {

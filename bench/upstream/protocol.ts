@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 
-import type { TailSummary } from "./stats.js";
+import type { TailSummary } from "../shared/stats.js";
 
 /** Token send-time gaps beyond the scripted delay, as the upstream itself saw them. */
 export type PacingSummary = TailSummary;

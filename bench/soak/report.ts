@@ -5,9 +5,9 @@
  * @packageDocumentation
  */
 
-import { type HeapSoakResult, SETTLE_MS } from "./soak-heap.js";
-import type { PausedResult } from "./soak-paused.js";
-import { SOAK_KIND_IDS } from "./soak-requests.js";
+import { type HeapSoakResult, SETTLE_MS } from "./heap.js";
+import type { PausedResult } from "./paused.js";
+import { SOAK_KIND_IDS } from "./requests.js";
 
 const MiB = 2 ** 20;
 const mib = (bytes: number) => `${(bytes / MiB).toFixed(1)} MiB`;

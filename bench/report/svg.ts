@@ -5,7 +5,7 @@
  */
 
 import type { VariantFigures } from "./summary.js";
-import { type Kind, KINDS, type Variant } from "./variants.js";
+import { type Kind, KINDS, type Variant } from "../subjects/variants.js";
 
 const WIDTH = 960;
 const PANEL_HEIGHT = 330;

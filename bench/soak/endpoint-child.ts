@@ -1,22 +1,22 @@
 /**
  * The soak run's endpoint, as a child process started with `--expose-gc`: `serveCompletion` (ours)
- * or the floor endpoint (`floor-endpoint.ts`), both against the upstream child whose URL it is
- * given, answering memory questions over IPC. Started by `soak-endpoint-process.ts`; not meant to
+ * or the floor endpoint (`subjects/floor-endpoint.ts`), both against the upstream child whose URL it is
+ * given, answering memory questions over IPC. Started by `endpoint-process.ts`; not meant to
  * be run by hand.
  *
  * @packageDocumentation
  */
 
-import { serveCompletion } from "../src/http/node/index.js";
-import { serveFloor } from "./floor-endpoint.js";
-import type { MemorySample, SoakReply, SoakRequest } from "./soak-protocol.js";
-import { benchRegistry } from "./variants.js";
+import { serveCompletion } from "../../src/http/node/index.js";
+import { serveFloor } from "../subjects/floor-endpoint.js";
+import type { MemorySample, SoakReply, SoakRequest } from "./protocol.js";
+import { benchRegistry } from "../subjects/variants.js";
 
 const [id, upstreamURL] = process.argv.slice(2);
 const gc = globalThis.gc;
 if (process.send === undefined || gc === undefined || upstreamURL === undefined) {
   process.stderr.write(
-    "bench/soak-endpoint.ts is started by `npm run bench -- --soak` (over IPC, with --expose-gc)\n",
+    "bench/soak/endpoint-child.ts is started by `npm run bench -- --soak` (over IPC, with --expose-gc)\n",
   );
   process.exit(2);
 }

@@ -4,13 +4,17 @@
  * @packageDocumentation
  */
 
-import { CAP_MS, STALL_MS, SUBJECT_LABELS } from "./abort.js";
-import { type ConcurrencyResult, type ConcurrencyRun, ENDPOINT_LABELS } from "./concurrency.js";
-import type { Spread } from "./stats.js";
+import { CAP_MS, STALL_MS, SUBJECT_LABELS } from "../measure/abort.js";
+import {
+  type ConcurrencyResult,
+  type ConcurrencyRun,
+  ENDPOINT_LABELS,
+} from "../concurrency/measure.js";
+import type { Spread } from "../shared/stats.js";
 import type { AbortFigures, VariantFigures } from "./summary.js";
 import type { TargetCheck } from "./targets.js";
-import type { ThroughputConfig } from "./throughput.js";
-import type { Variant } from "./variants.js";
+import type { ThroughputConfig } from "../measure/throughput.js";
+import type { Variant } from "../subjects/variants.js";
 
 export interface ReportInput {
   machine: {
@@ -185,7 +189,7 @@ function concurrencySection(runs: ConcurrencyRun[]): string {
   const first = (runs[0] as ConcurrencyRun).result;
   const rate = 1000 / first.delayMs;
   const floorNote = runs.some((r) => r.endpoint === "floor")
-    ? " The floor is `bench/floor-endpoint.ts`: the same wire format from `node:http` and the raw openai SDK, no LangChain and none of this library, in the same process position; it is what this machine allows, not a target."
+    ? " The floor is `bench/subjects/floor-endpoint.ts`: the same wire format from `node:http` and the raw openai SDK, no LangChain and none of this library, in the same process position; it is what this machine allows, not a target."
     : "";
   return [
     `## Concurrency — HTTP endpoint, ${num(first.streams, 0)} simultaneous streams at ${num(rate, 0)} tokens/s`,

@@ -2,19 +2,19 @@
  * The benchmark's upstream, run as a child process (`fork` with an IPC channel): the project's
  * testing server, answering each request with the workload its prompt asks for (see
  * `workload.ts`), plus a control channel for connection counts and close times. Started by
- * `upstream-process.ts`; not meant to be run by hand.
+ * `process.ts`; not meant to be run by hand.
  *
  * @packageDocumentation
  */
 
-import { startOpenAICompatibleServer, type TestingScript } from "../src/testing/index.js";
-import { epochMs, type PacingSummary, type Reply, type Request } from "./upstream-protocol.js";
-import { tailSummary } from "./stats.js";
+import { startOpenAICompatibleServer, type TestingScript } from "../../src/testing/index.js";
+import { epochMs, type PacingSummary, type Reply, type Request } from "./protocol.js";
+import { tailSummary } from "../shared/stats.js";
 import { parseWorkload, tokenAt, type Workload } from "./workload.js";
 
 if (process.send === undefined) {
   process.stderr.write(
-    "bench/upstream.ts is started by the benchmark over IPC; run `npm run bench`\n",
+    "bench/upstream/child.ts is started by the benchmark over IPC; run `npm run bench`\n",
   );
   process.exit(2);
 }

@@ -1,5 +1,5 @@
 /**
- * The benchmark's handle on an upstream child (`upstream.ts`): starts it, asks it questions over
+ * The benchmark's handle on an upstream child (`child.ts`): starts it, asks it questions over
  * IPC, and translates its clock into ours.
  *
  * @packageDocumentation
@@ -7,13 +7,7 @@
 
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import {
-  epochMs,
-  type PacingSummary,
-  type Ready,
-  type Reply,
-  type Request,
-} from "./upstream-protocol.js";
+import { epochMs, type PacingSummary, type Ready, type Reply, type Request } from "./protocol.js";
 
 /** Each kind of request without its id, which the handle assigns. */
 type WithoutId<T> = T extends unknown ? Omit<T, "id"> : never;
@@ -45,10 +39,10 @@ export interface UpstreamProcess {
   close(): Promise<void>;
 }
 
-const ENTRY = fileURLToPath(new URL("./upstream.ts", import.meta.url));
+const ENTRY = fileURLToPath(new URL("./child.ts", import.meta.url));
 
 /**
- * Forks `upstream.ts` under tsx and waits until it listens. The child gets only `--import tsx`,
+ * Forks `child.ts` under tsx and waits until it listens. The child gets only `--import tsx`,
  * not this process's flags, so `--cpu-prof` on the benchmark profiles the client alone.
  */
 export async function startUpstreamProcess(): Promise<UpstreamProcess> {

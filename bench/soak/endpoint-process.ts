@@ -1,5 +1,5 @@
 /**
- * The soak run's handle on an endpoint child (`soak-endpoint.ts`): forks it with `--expose-gc`,
+ * The soak run's handle on an endpoint child (`endpoint-child.ts`): forks it with `--expose-gc`,
  * waits until it listens, and asks it for its post-GC memory.
  *
  * @packageDocumentation
@@ -13,7 +13,7 @@ import type {
   SoakReady,
   SoakReply,
   SoakRequest,
-} from "./soak-protocol.js";
+} from "./protocol.js";
 
 /** A running endpoint child. */
 export interface SoakEndpoint {
@@ -25,12 +25,12 @@ export interface SoakEndpoint {
   close(): Promise<void>;
 }
 
-const ENTRY = fileURLToPath(new URL("./soak-endpoint.ts", import.meta.url));
+const ENTRY = fileURLToPath(new URL("./endpoint-child.ts", import.meta.url));
 
 /**
- * Forks `soak-endpoint.ts` under tsx with `--expose-gc`, serving `id` against `upstreamURL`.
+ * Forks `endpoint-child.ts` under tsx with `--expose-gc`, serving `id` against `upstreamURL`.
  *
- * @param id - `ours` (`serveCompletion`) or `floor` (`floor-endpoint.ts`)
+ * @param id - `ours` (`serveCompletion`) or `floor` (`subjects/floor-endpoint.ts`)
  * @param upstreamURL - the upstream child's base URL, ending in `/v1`
  * @example
  * ```ts
