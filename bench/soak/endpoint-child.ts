@@ -9,7 +9,8 @@
 
 import { serveCompletion } from "../../src/http/node/index.js";
 import { serveFloor } from "../subjects/floor-endpoint.js";
-import type { MemorySample, SoakReply, SoakRequest } from "./protocol.js";
+import { answerRequests } from "../shared/server-child.js";
+import type { MemorySample, SoakRequest } from "./protocol.js";
 import { benchRegistry } from "../subjects/variants.js";
 
 const [id, upstreamURL] = process.argv.slice(2);
@@ -52,13 +53,4 @@ async function answer(request: SoakRequest): Promise<unknown> {
   }
 }
 
-process.on("message", (message: SoakRequest) => {
-  answer(message).then(
-    (value) => process.send?.({ id: message.id, ok: true, value } satisfies SoakReply),
-    (error: unknown) =>
-      process.send?.({ id: message.id, ok: false, error: String(error) } satisfies SoakReply),
-  );
-});
-// The benchmark went away (finished or crashed): never outlive it.
-process.on("disconnect", () => process.exit(0));
-process.send({ ready: true, url: server.url });
+answerRequests(server.url, answer, () => process.exit(0));

@@ -5,15 +5,9 @@
  * @packageDocumentation
  */
 
-import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import type {
-  MemorySample,
-  SoakEndpointId,
-  SoakReady,
-  SoakReply,
-  SoakRequest,
-} from "./protocol.js";
+import { forkServerChild } from "../shared/server-child.js";
+import type { MemorySample, SoakEndpointId, SoakRequest } from "./protocol.js";
 
 /** A running endpoint child. */
 export interface SoakEndpoint {
@@ -43,47 +37,14 @@ export async function startSoakEndpoint(
   id: SoakEndpointId,
   upstreamURL: string,
 ): Promise<SoakEndpoint> {
-  const child = fork(ENTRY, [id, upstreamURL], {
-    execArgv: ["--expose-gc", "--import", "tsx"],
-    stdio: "inherit",
+  const child = await forkServerChild<SoakRequest>(ENTRY, {
+    name: `${id} endpoint`,
+    args: [id, upstreamURL],
+    execArgv: ["--expose-gc"],
   });
-  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  let nextId = 0;
-  const url = await new Promise<string>((resolve, reject) => {
-    child.once("error", reject);
-    child.once("exit", (code) => reject(new Error(`the ${id} endpoint child exited with ${code}`)));
-    child.on("message", (message: SoakReady | SoakReply) => {
-      if ("ready" in message) return resolve(message.url);
-      const waiter = pending.get(message.id);
-      pending.delete(message.id);
-      if (message.ok) waiter?.resolve(message.value);
-      else waiter?.reject(new Error(`${id} endpoint: ${message.error}`));
-    });
-  });
-  child.removeAllListeners("exit");
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  child.on("exit", (code) => {
-    for (const waiter of pending.values()) waiter.reject(new Error(`${id} exited with ${code}`));
-    pending.clear();
-  });
-
-  const ask = <T>(question: Omit<SoakRequest, "id">): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      const requestId = nextId++;
-      pending.set(requestId, { resolve: resolve as (v: unknown) => void, reject });
-      child.send({ ...question, id: requestId });
-    });
-
   return {
-    url,
-    memory: () => ask<MemorySample>({ op: "memory" }),
-    close: async () => {
-      if (child.exitCode !== null || !child.connected) return;
-      await ask({ op: "close" }).catch(() => {});
-      child.disconnect();
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-      await exited;
-      clearTimeout(timer);
-    },
+    url: child.url,
+    memory: () => child.ask<MemorySample>({ op: "memory" }),
+    close: child.close,
   };
 }

@@ -8,7 +8,8 @@
  */
 
 import { startOpenAICompatibleServer, type TestingScript } from "../../src/testing/index.js";
-import { epochMs, type PacingSummary, type Reply, type Request } from "./protocol.js";
+import { epochMs, type PacingSummary, type Request } from "./protocol.js";
+import { answerRequests } from "../shared/server-child.js";
 import { tailSummary } from "../shared/stats.js";
 import { parseWorkload, tokenAt, type Workload } from "./workload.js";
 
@@ -150,15 +151,6 @@ async function answer(request: Request): Promise<unknown> {
   }
 }
 
-process.on("message", (message: Request) => {
-  answer(message).then(
-    (value) => process.send?.({ id: message.id, ok: true, value } satisfies Reply),
-    (error: unknown) =>
-      process.send?.({ id: message.id, ok: false, error: String(error) } satisfies Reply),
-  );
-});
-// The benchmark went away (finished or crashed): never outlive it.
-process.on("disconnect", () => {
+answerRequests(server.url, answer, () => {
   void server.close().finally(() => process.exit(0));
 });
-process.send({ ready: true, url: server.url });
