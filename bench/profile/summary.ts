@@ -11,6 +11,7 @@
 import { readFile } from "node:fs/promises";
 import { SourceMap, type SourceMapPayload } from "node:module";
 import { fileURLToPath } from "node:url";
+import { table } from "../report/markdown.js";
 
 interface ProfileNode {
   id: number;
@@ -104,11 +105,6 @@ function callersOf(
 }
 
 const pct = (part: number, whole: number) => `${((100 * part) / whole).toFixed(1)}%`;
-
-function table(head: string[], rows: string[][]): string {
-  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
-  return [line(head), line(head.map(() => "---")), ...rows.map(line)].join("\n");
-}
 
 /**
  * Reads a `.cpuprofile` (and optionally the window `profile.ts` wrote) and renders the summary as
