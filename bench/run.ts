@@ -14,12 +14,9 @@
  * @packageDocumentation
  */
 
-import { execFileSync } from "node:child_process";
 import { writeFile } from "node:fs/promises";
-import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { serveCompletion } from "../src/http/node/index.js";
-import { type AbortConfig, type AbortSample, measureAbort } from "./measure/abort.js";
 import {
   type ConcurrencyConfig,
   type ConcurrencyRun,
@@ -28,20 +25,22 @@ import {
   type EndpointId,
   measureConcurrency,
 } from "./concurrency/measure.js";
-import { serveFloor } from "./subjects/floor-endpoint.js";
-import { renderReport } from "./report/report.js";
-import { runSoak } from "./soak/soak.js";
-import { summariseAbort, summariseThroughput } from "./report/summary.js";
-import { renderCpuChart } from "./report/svg.js";
-import { checkTargets } from "./report/targets.js";
+import { type AbortConfig, type AbortSample, measureAbort } from "./measure/abort.js";
 import {
   measureThroughput,
   type ThroughputConfig,
   type ThroughputSample,
 } from "./measure/throughput.js";
-import { startUpstreamProcess } from "./upstream/process.js";
-import { benchRegistry, VARIANTS } from "./subjects/variants.js";
 import { measureWakeCost } from "./measure/wake-cost.js";
+import { describeMachine, machineLine } from "./report/machine.js";
+import { renderReport } from "./report/report.js";
+import { summariseAbort, summariseThroughput } from "./report/summary.js";
+import { renderCpuChart } from "./report/svg.js";
+import { checkTargets } from "./report/targets.js";
+import { runSoak } from "./soak/soak.js";
+import { serveFloor } from "./subjects/floor-endpoint.js";
+import { benchRegistry, VARIANTS } from "./subjects/variants.js";
+import { startUpstreamProcess } from "./upstream/process.js";
 
 const here = (name: string) => fileURLToPath(new URL(name, import.meta.url));
 const args = process.argv.slice(2);
@@ -85,9 +84,7 @@ if (endpoints.length === 0) {
 }
 
 if (args.includes("--soak")) {
-  const cpuModel = os.cpus()[0]?.model.trim() ?? "unknown CPU";
-  const machine = `Node ${process.version}, ${os.cpus().length} × ${cpuModel}, ${os.platform()} ${os.release()}; code ${codeVersion()}; ${new Date().toISOString()}`;
-  const { report, failures } = await runSoak({ endpoints, machine });
+  const { report, failures } = await runSoak({ endpoints, machine: machineLine() });
   await new Promise<void>((resolve) => process.stdout.write(report, () => resolve()));
   process.exit(failures.length > 0 ? 1 : 0);
 }
@@ -172,30 +169,7 @@ const largest = (id: EndpointId) => concurrencyRuns.findLast((r) => r.endpoint =
 const concurrency = largest("ours");
 const concurrencyFloor = largest("floor");
 const targetChecks = checkTargets(figures, abortFigures, concurrency, concurrencyFloor);
-/** The commit measured, and whether src/ differed from it: results are only comparable per code. */
-function codeVersion(): string {
-  const git = (...command: string[]) =>
-    execFileSync("git", command, { cwd: here("../"), encoding: "utf8", stdio: "pipe" }).trim();
-  try {
-    const dirty = git("status", "--porcelain", "--", "src") !== "";
-    return `${git("rev-parse", "--short", "HEAD")}${dirty ? " + uncommitted changes in src/" : ""}`;
-  } catch {
-    return "unknown (not a git checkout)";
-  }
-}
-
-const cpus = os.cpus();
-const machine = {
-  node: process.version,
-  cpus: cpus.length,
-  cpuModel: cpus[0]?.model.trim() ?? "unknown CPU",
-  platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-  totalMemoryMb: Math.round(os.totalmem() / 2 ** 20),
-  date: new Date().toISOString(),
-  code: codeVersion(),
-  /** CPU of one idle timer wake-up, µs: the floor under paced mode's CPU per token. */
-  wakeCostUs,
-};
+const machine = describeMachine(wakeCostUs);
 
 const report = renderReport({
   machine,
