@@ -7,6 +7,10 @@
  * @packageDocumentation
  */
 
+import { describeError } from "../shared/describe-error.js";
+import { spread, tailSummary } from "../shared/stats.js";
+import { streamEndpoint } from "../subjects/sse-client.js";
+import { expectedText, type Workload, workloadPrompt } from "../upstream/workload.js";
 import type {
   ClientsConfig,
   ClientsReady,
@@ -14,10 +18,6 @@ import type {
   ClientsRequest,
   ClientsResult,
 } from "./protocol.js";
-import { describeError } from "../shared/describe-error.js";
-import { streamEndpoint } from "../subjects/sse-client.js";
-import { spread, tailSummary } from "../shared/stats.js";
-import { expectedText, type Workload, workloadPrompt } from "../upstream/workload.js";
 
 const send = process.send?.bind(process);
 if (send === undefined) {

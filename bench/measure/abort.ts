@@ -9,9 +9,9 @@
 import { setImmediate as tick } from "node:timers/promises";
 import { completion, isCompletionError } from "../../src/index.js";
 import { describeError } from "../shared/describe-error.js";
+import { benchModel, benchRegistry, KINDS, type Kind, MODEL_ID } from "../subjects/variants.js";
 import type { UpstreamProcess } from "../upstream/process.js";
 import { epochMs } from "../upstream/protocol.js";
-import { benchModel, benchRegistry, type Kind, KINDS, MODEL_ID } from "../subjects/variants.js";
 import { workloadPrompt } from "../upstream/workload.js";
 
 /** The upstream's gap between the first and the second token. */

@@ -7,8 +7,8 @@
 
 import { describeError } from "../shared/describe-error.js";
 import {
-  type Kind,
   KINDS,
+  type Kind,
   type StreamOnce,
   type Targets,
   type Variant,

@@ -1,5 +1,6 @@
 /**
- * `npx tsx bench/profile/profile.ts <variant> [completion|chat] [--requests=20] [--tokens=2000] [--delay=0]`
+ * `npx tsx bench/profile/profile.ts <variant> [completion|chat] [--requests=20] [--tokens=2000]
+ * [--delay=0]`
  *
  * CPU-profiles one variant streaming flat out (e.g. `completion`, `langchain`, `http`; see
  * `subjects/variants.ts`), then prints where the time went (`summary.ts`). Re-runs itself under
@@ -14,10 +15,10 @@ import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { findSourceMap, type SourceMapPayload } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { serveCompletion } from "../../src/http/node/index.js";
-import { summariseProfile } from "./summary.js";
-import { startUpstreamProcess } from "../upstream/process.js";
 import { benchRegistry, type Kind, VARIANTS } from "../subjects/variants.js";
+import { startUpstreamProcess } from "../upstream/process.js";
 import { expectedText, workloadPrompt } from "../upstream/workload.js";
+import { summariseProfile } from "./summary.js";
 
 const args = process.argv.slice(2);
 const positional = args.filter((arg) => !arg.startsWith("--"));

@@ -6,9 +6,9 @@
  */
 
 import type { AbortSample, Trigger } from "../measure/abort.js";
-import { type Spread, spread } from "../shared/stats.js";
 import type { ThroughputSample } from "../measure/throughput.js";
-import { type Kind, KINDS, type Variant } from "../subjects/variants.js";
+import { type Spread, spread } from "../shared/stats.js";
+import { KINDS, type Kind, type Variant } from "../subjects/variants.js";
 
 export interface VariantFigures {
   mode: ThroughputSample["mode"];

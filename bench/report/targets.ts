@@ -6,8 +6,8 @@
  */
 
 import type { ConcurrencyResult } from "../concurrency/measure.js";
-import type { AbortFigures, VariantFigures } from "./summary.js";
 import { KINDS } from "../subjects/variants.js";
+import type { AbortFigures, VariantFigures } from "./summary.js";
 
 export interface TargetCheck {
   target: string;

@@ -1,17 +1,17 @@
 /**
  * The soak run's endpoint, as a child process started with `--expose-gc`: `serveCompletion` (ours)
- * or the floor endpoint (`subjects/floor-endpoint.ts`), both against the upstream child whose URL it is
- * given, answering memory questions over IPC. Started by `endpoint-process.ts`; not meant to
- * be run by hand.
+ * or the floor endpoint (`subjects/floor-endpoint.ts`), both against the upstream child whose URL
+ * it is given, answering memory questions over IPC. Started by `endpoint-process.ts`; not meant
+ * to be run by hand.
  *
  * @packageDocumentation
  */
 
 import { serveCompletion } from "../../src/http/node/index.js";
-import { serveFloor } from "../subjects/floor-endpoint.js";
 import { answerRequests } from "../shared/server-child.js";
-import type { MemorySample, SoakRequest } from "./protocol.js";
+import { serveFloor } from "../subjects/floor-endpoint.js";
 import { benchRegistry } from "../subjects/variants.js";
+import type { MemorySample, SoakRequest } from "./protocol.js";
 
 const [id, upstreamURL] = process.argv.slice(2);
 const gc = globalThis.gc;

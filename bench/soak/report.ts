@@ -5,10 +5,10 @@
  * @packageDocumentation
  */
 
+import { table } from "../report/markdown.js";
 import { type HeapSoakResult, SETTLE_MS } from "./heap.js";
 import type { PausedResult } from "./paused.js";
 import { SOAK_KIND_IDS } from "./requests.js";
-import { table } from "../report/markdown.js";
 
 const MiB = 2 ** 20;
 const mib = (bytes: number) => `${(bytes / MiB).toFixed(1)} MiB`;

@@ -9,9 +9,9 @@
 
 import { createParser } from "eventsource-parser";
 import { describeError } from "../shared/describe-error.js";
-import type { SoakEndpointId } from "./protocol.js";
 import { MODEL_ID } from "../subjects/variants.js";
 import { expectedText, type Workload, workloadPrompt } from "../upstream/workload.js";
+import type { SoakEndpointId } from "./protocol.js";
 
 /** What a client saw. `cut`: the body broke off; `error`: an `event: error` frame came. */
 export interface Outcome {

@@ -10,11 +10,11 @@
  * @packageDocumentation
  */
 
+import { startUpstreamProcess } from "../upstream/process.js";
 import { type HeapSoakConfig, type HeapSoakResult, measureHeapSoak } from "./heap.js";
 import { measurePaused, type PausedConfig, type PausedResult } from "./paused.js";
 import type { SoakEndpointId } from "./protocol.js";
 import { renderSoakReport } from "./report.js";
-import { startUpstreamProcess } from "../upstream/process.js";
 
 export const HEAP_CONFIG: HeapSoakConfig = {
   requests: 3_000,

@@ -8,9 +8,9 @@
  */
 
 import { startOpenAICompatibleServer, type TestingScript } from "../../src/testing/index.js";
-import { epochMs, type PacingSummary, type Request } from "./protocol.js";
 import { answerRequests } from "../shared/server-child.js";
 import { tailSummary } from "../shared/stats.js";
+import { epochMs, type PacingSummary, type Request } from "./protocol.js";
 import { parseWorkload, tokenAt, type Workload } from "./workload.js";
 
 if (process.send === undefined) {
