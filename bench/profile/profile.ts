@@ -54,7 +54,8 @@ if (!args.includes("--profiled")) {
       "tsx",
       "--cpu-prof",
       `--cpu-prof-dir=${scratch}`,
-      // 100 µs rather than the default 1 ms: a token costs tens of µs.
+      // 100 µs rather than V8's default 1 ms: a token costs far less than a millisecond (see the
+      // benchmark's CPU µs per token), so coarser sampling would catch few of them.
       "--cpu-prof-interval=100",
       fileURLToPath(import.meta.url),
       ...args,
