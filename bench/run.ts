@@ -5,21 +5,18 @@
  * Streams the same completions through six clients (raw openai SDK, LangChain, AI SDK,
  * completion(), the chain, the HTTP endpoint) against an upstream in a child process, then times
  * aborts and runs many concurrent streams through the endpoint, and through a hand-written floor
- * endpoint (`floor-endpoint.ts`) for comparison. Prints a Markdown report and
+ * endpoint (`subjects/floor-endpoint.ts`) for comparison. Prints a Markdown report and
  * writes `results.json` and `cpu-per-token.svg` next to this file (`*.quick.*` for `--quick`,
- * `*.partial.*` for `--only`). `--soak` runs the soak part alone instead (`soak.ts`: heap slope
+ * `*.partial.*` for `--only`). `--soak` runs the soak part alone instead (`soak/`: heap slope
  * over thousands of mixed requests, memory held by one paused 100 MB stream) and only prints.
  * Exits non-zero only when something is functionally wrong: a stream incomplete, an error.
  *
  * @packageDocumentation
  */
 
-import { execFileSync } from "node:child_process";
 import { writeFile } from "node:fs/promises";
-import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { serveCompletion } from "../src/http/node/index.js";
-import { type AbortConfig, type AbortSample, measureAbort } from "./abort.js";
 import {
   type ConcurrencyConfig,
   type ConcurrencyRun,
@@ -27,17 +24,23 @@ import {
   ENDPOINT_LABELS,
   type EndpointId,
   measureConcurrency,
-} from "./concurrency.js";
-import { serveFloor } from "./floor-endpoint.js";
-import { renderReport } from "./report.js";
-import { runSoak } from "./soak.js";
-import { summariseAbort, summariseThroughput } from "./summary.js";
-import { renderCpuChart } from "./svg.js";
-import { checkTargets } from "./targets.js";
-import { measureThroughput, type ThroughputConfig, type ThroughputSample } from "./throughput.js";
-import { startUpstreamProcess } from "./upstream-process.js";
-import { benchRegistry, VARIANTS } from "./variants.js";
-import { measureWakeCost } from "./wake-cost.js";
+} from "./concurrency/measure.js";
+import { type AbortConfig, type AbortSample, measureAbort } from "./measure/abort.js";
+import {
+  measureThroughput,
+  type ThroughputConfig,
+  type ThroughputSample,
+} from "./measure/throughput.js";
+import { measureWakeCost } from "./measure/wake-cost.js";
+import { describeMachine, machineLine } from "./report/machine.js";
+import { renderReport } from "./report/report.js";
+import { summariseAbort, summariseThroughput } from "./report/summary.js";
+import { renderCpuChart } from "./report/svg.js";
+import { checkTargets } from "./report/targets.js";
+import { runSoak } from "./soak/soak.js";
+import { serveFloor } from "./subjects/floor-endpoint.js";
+import { benchRegistry, VARIANTS } from "./subjects/variants.js";
+import { startUpstreamProcess } from "./upstream/process.js";
 
 const here = (name: string) => fileURLToPath(new URL(name, import.meta.url));
 const args = process.argv.slice(2);
@@ -81,9 +84,7 @@ if (endpoints.length === 0) {
 }
 
 if (args.includes("--soak")) {
-  const cpuModel = os.cpus()[0]?.model.trim() ?? "unknown CPU";
-  const machine = `Node ${process.version}, ${os.cpus().length} × ${cpuModel}, ${os.platform()} ${os.release()}; code ${codeVersion()}; ${new Date().toISOString()}`;
-  const { report, failures } = await runSoak({ endpoints, machine });
+  const { report, failures } = await runSoak({ endpoints, machine: machineLine() });
   await new Promise<void>((resolve) => process.stdout.write(report, () => resolve()));
   process.exit(failures.length > 0 ? 1 : 0);
 }
@@ -168,30 +169,7 @@ const largest = (id: EndpointId) => concurrencyRuns.findLast((r) => r.endpoint =
 const concurrency = largest("ours");
 const concurrencyFloor = largest("floor");
 const targetChecks = checkTargets(figures, abortFigures, concurrency, concurrencyFloor);
-/** The commit measured, and whether src/ differed from it: results are only comparable per code. */
-function codeVersion(): string {
-  const git = (...command: string[]) =>
-    execFileSync("git", command, { cwd: here("../"), encoding: "utf8", stdio: "pipe" }).trim();
-  try {
-    const dirty = git("status", "--porcelain", "--", "src") !== "";
-    return `${git("rev-parse", "--short", "HEAD")}${dirty ? " + uncommitted changes in src/" : ""}`;
-  } catch {
-    return "unknown (not a git checkout)";
-  }
-}
-
-const cpus = os.cpus();
-const machine = {
-  node: process.version,
-  cpus: cpus.length,
-  cpuModel: cpus[0]?.model.trim() ?? "unknown CPU",
-  platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-  totalMemoryMb: Math.round(os.totalmem() / 2 ** 20),
-  date: new Date().toISOString(),
-  code: codeVersion(),
-  /** CPU of one idle timer wake-up, µs: the floor under paced mode's CPU per token. */
-  wakeCostUs,
-};
+const machine = describeMachine(wakeCostUs);
 
 const report = renderReport({
   machine,

@@ -5,9 +5,15 @@
  * @packageDocumentation
  */
 
-import { describeError } from "./describe-error.js";
-import { type Kind, KINDS, type StreamOnce, type Targets, type Variant } from "./variants.js";
-import { expectedText, type Workload, workloadPrompt } from "./workload.js";
+import { describeError } from "../shared/describe-error.js";
+import {
+  KINDS,
+  type Kind,
+  type StreamOnce,
+  type Targets,
+  type Variant,
+} from "../subjects/variants.js";
+import { expectedText, type Workload, workloadPrompt } from "../upstream/workload.js";
 
 /** One mode of the throughput run. */
 export interface ThroughputConfig {

@@ -2,19 +2,20 @@
  * The benchmark's upstream, run as a child process (`fork` with an IPC channel): the project's
  * testing server, answering each request with the workload its prompt asks for (see
  * `workload.ts`), plus a control channel for connection counts and close times. Started by
- * `upstream-process.ts`; not meant to be run by hand.
+ * `process.ts`; not meant to be run by hand.
  *
  * @packageDocumentation
  */
 
-import { startOpenAICompatibleServer, type TestingScript } from "../src/testing/index.js";
-import { epochMs, type PacingSummary, type Reply, type Request } from "./upstream-protocol.js";
-import { tailSummary } from "./stats.js";
+import { startOpenAICompatibleServer, type TestingScript } from "../../src/testing/index.js";
+import { answerRequests } from "../shared/server-child.js";
+import { tailSummary } from "../shared/stats.js";
+import { epochMs, type PacingSummary, type Request } from "./protocol.js";
 import { parseWorkload, tokenAt, type Workload } from "./workload.js";
 
 if (process.send === undefined) {
   process.stderr.write(
-    "bench/upstream.ts is started by the benchmark over IPC; run `npm run bench`\n",
+    "bench/upstream/child.ts is started by the benchmark over IPC; run `npm run bench`\n",
   );
   process.exit(2);
 }
@@ -150,15 +151,6 @@ async function answer(request: Request): Promise<unknown> {
   }
 }
 
-process.on("message", (message: Request) => {
-  answer(message).then(
-    (value) => process.send?.({ id: message.id, ok: true, value } satisfies Reply),
-    (error: unknown) =>
-      process.send?.({ id: message.id, ok: false, error: String(error) } satisfies Reply),
-  );
-});
-// The benchmark went away (finished or crashed): never outlive it.
-process.on("disconnect", () => {
+answerRequests(server.url, answer, () => {
   void server.close().finally(() => process.exit(0));
 });
-process.send({ ready: true, url: server.url });

@@ -5,10 +5,10 @@
  * @packageDocumentation
  */
 
-import type { AbortSample, Trigger } from "./abort.js";
-import { type Spread, spread } from "./stats.js";
-import type { ThroughputSample } from "./throughput.js";
-import { type Kind, KINDS, type Variant } from "./variants.js";
+import type { AbortSample, Trigger } from "../measure/abort.js";
+import type { ThroughputSample } from "../measure/throughput.js";
+import { type Spread, spread } from "../shared/stats.js";
+import { KINDS, type Kind, type Variant } from "../subjects/variants.js";
 
 export interface VariantFigures {
   mode: ThroughputSample["mode"];

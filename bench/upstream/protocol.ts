@@ -5,12 +5,15 @@
  * @packageDocumentation
  */
 
-import type { TailSummary } from "./stats.js";
+import type { TailSummary } from "../shared/stats.js";
 
 /** Token send-time gaps beyond the scripted delay, as the upstream itself saw them. */
 export type PacingSummary = TailSummary;
 
-/** A question to the upstream child; every one is answered by a {@link Reply} with the same id. */
+/**
+ * A question to the upstream child; every one is answered by a `Reply` with the same id (see
+ * `shared/server-child.ts`).
+ */
 export type Request =
   /** The child's clock, to estimate the offset between the two processes' clocks. */
   | { id: number; op: "now" }
@@ -26,17 +29,6 @@ export type Request =
   | { id: number; op: "pacing" }
   /** Closes the server; the child exits once the channel closes. */
   | { id: number; op: "close" };
-
-export type Reply =
-  | { id: number; ok: true; value: unknown }
-  | { id: number; ok: false; error: string };
-
-/** The child's first message: the server is listening. */
-export interface Ready {
-  ready: true;
-  /** Base URL ending in `/v1`. */
-  url: string;
-}
 
 /**
  * Wall-clock milliseconds with sub-millisecond resolution, comparable across processes once their

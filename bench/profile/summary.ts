@@ -2,7 +2,7 @@
  * Where a V8 CPU profile's time went: self time by package and by function, restricted to the
  * measured window, with this project's own `src/` functions called out.
  *
- * `npx tsx bench/profile-summary.ts <file.cpuprofile> [window.json]` prints the same summary for
+ * `npx tsx bench/profile/summary.ts <file.cpuprofile> [window.json]` prints the same summary for
  * any profile (`profile.ts` calls it after profiling).
  *
  * @packageDocumentation
@@ -11,6 +11,7 @@
 import { readFile } from "node:fs/promises";
 import { SourceMap, type SourceMapPayload } from "node:module";
 import { fileURLToPath } from "node:url";
+import { table } from "../report/markdown.js";
 
 interface ProfileNode {
   id: number;
@@ -43,7 +44,7 @@ const IDLE = new Set(["(idle)"]);
 const CALLER_ROWS = 12;
 const CALLER_DEPTH = 4;
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 /** The package (or part of the runtime) a frame belongs to. */
 export function categoryOf(url: string, functionName: string): string {
@@ -104,11 +105,6 @@ function callersOf(
 }
 
 const pct = (part: number, whole: number) => `${((100 * part) / whole).toFixed(1)}%`;
-
-function table(head: string[], rows: string[][]): string {
-  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
-  return [line(head), line(head.map(() => "---")), ...rows.map(line)].join("\n");
-}
 
 /**
  * Reads a `.cpuprofile` (and optionally the window `profile.ts` wrote) and renders the summary as
@@ -236,7 +232,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [profilePath, windowPath] = process.argv.slice(2);
   if (profilePath === undefined) {
     process.stderr.write(
-      "usage: npx tsx bench/profile-summary.ts <file.cpuprofile> [window.json]\n",
+      "usage: npx tsx bench/profile/summary.ts <file.cpuprofile> [window.json]\n",
     );
     process.exit(2);
   }

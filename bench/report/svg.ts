@@ -4,8 +4,8 @@
  * @packageDocumentation
  */
 
+import { KINDS, type Kind, type Variant } from "../subjects/variants.js";
 import type { VariantFigures } from "./summary.js";
-import { type Kind, KINDS, type Variant } from "./variants.js";
 
 const WIDTH = 960;
 const PANEL_HEIGHT = 330;

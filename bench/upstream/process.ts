@@ -1,23 +1,13 @@
 /**
- * The benchmark's handle on an upstream child (`upstream.ts`): starts it, asks it questions over
+ * The benchmark's handle on an upstream child (`child.ts`): starts it, asks it questions over
  * IPC, and translates its clock into ours.
  *
  * @packageDocumentation
  */
 
-import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import {
-  epochMs,
-  type PacingSummary,
-  type Ready,
-  type Reply,
-  type Request,
-} from "./upstream-protocol.js";
-
-/** Each kind of request without its id, which the handle assigns. */
-type WithoutId<T> = T extends unknown ? Omit<T, "id"> : never;
-type Question = WithoutId<Request>;
+import { forkServerChild } from "../shared/server-child.js";
+import { epochMs, type PacingSummary, type Request } from "./protocol.js";
 
 /** A running upstream child. */
 export interface UpstreamProcess {
@@ -45,47 +35,19 @@ export interface UpstreamProcess {
   close(): Promise<void>;
 }
 
-const ENTRY = fileURLToPath(new URL("./upstream.ts", import.meta.url));
+const ENTRY = fileURLToPath(new URL("./child.ts", import.meta.url));
 
 /**
- * Forks `upstream.ts` under tsx and waits until it listens. The child gets only `--import tsx`,
+ * Forks `child.ts` under tsx and waits until it listens. The child gets only `--import tsx`,
  * not this process's flags, so `--cpu-prof` on the benchmark profiles the client alone.
  */
 export async function startUpstreamProcess(): Promise<UpstreamProcess> {
-  const child = fork(ENTRY, [], { execArgv: ["--import", "tsx"], stdio: "inherit" });
-  const pending = new Map<
-    number,
-    { resolve: (value: unknown) => void; reject: (e: Error) => void }
-  >();
-  let nextId = 0;
-  const url = await new Promise<string>((resolve, reject) => {
-    child.once("error", reject);
-    child.once("exit", (code) => reject(new Error(`the upstream child exited with ${code}`)));
-    child.on("message", (message: Ready | Reply) => {
-      if ("ready" in message) return resolve(message.url);
-      const waiter = pending.get(message.id);
-      pending.delete(message.id);
-      if (message.ok) waiter?.resolve(message.value);
-      else waiter?.reject(new Error(`upstream: ${message.error}`));
-    });
-  });
-  child.removeAllListeners("exit");
-  child.on("exit", (code) => {
-    for (const waiter of pending.values()) waiter.reject(new Error(`upstream exited with ${code}`));
-    pending.clear();
-  });
-
-  const ask = <T>(question: Question): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      const id = nextId++;
-      pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      child.send({ ...question, id });
-    });
-
+  const child = await forkServerChild<Request>(ENTRY, { name: "upstream" });
+  const { ask } = child;
   const { offset, uncertainty } = await clockOffset(() => ask<number>({ op: "now" }));
   return {
-    url,
-    pid: child.pid ?? 0,
+    url: child.url,
+    pid: child.pid,
     stats: () => ask({ op: "stats" }),
     arm: () => ask({ op: "arm" }),
     closedAt: async (watch, timeoutMs) => {
@@ -95,7 +57,7 @@ export async function startUpstreamProcess(): Promise<UpstreamProcess> {
     idle: (timeoutMs) => ask({ op: "idle", timeoutMs }),
     pacing: () => ask({ op: "pacing" }),
     clockUncertaintyMs: uncertainty,
-    close: () => closeChild(child, () => ask({ op: "close" })),
+    close: child.close,
   };
 }
 
@@ -115,12 +77,4 @@ async function clockOffset(
     if (rtt < best.rtt) best = { rtt, offset: theirs - (sent + received) / 2 };
   }
   return { offset: best.offset, uncertainty: best.rtt / 2 };
-}
-
-async function closeChild(child: ChildProcess, askClose: () => Promise<unknown>): Promise<void> {
-  if (child.exitCode !== null || !child.connected) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  await askClose().catch(() => {});
-  child.disconnect();
-  await exited;
 }

@@ -5,20 +5,16 @@
  * @packageDocumentation
  */
 
-import { type HeapSoakResult, SETTLE_MS } from "./soak-heap.js";
-import type { PausedResult } from "./soak-paused.js";
-import { SOAK_KIND_IDS } from "./soak-requests.js";
+import { table } from "../report/markdown.js";
+import { type HeapSoakResult, SETTLE_MS } from "./heap.js";
+import type { PausedResult } from "./paused.js";
+import { SOAK_KIND_IDS } from "./requests.js";
 
 const MiB = 2 ** 20;
 const mib = (bytes: number) => `${(bytes / MiB).toFixed(1)} MiB`;
 const signedMib = (bytes: number) => `${bytes >= 0 ? "+" : "−"}${mib(Math.abs(bytes))}`;
 const count = (n: number) => Math.round(n).toLocaleString("en-US");
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-
-function table(header: string[], rows: string[][]): string {
-  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
-  return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
-}
 
 function heapSection(heap: HeapSoakResult[]): string {
   const first = heap[0];

@@ -11,7 +11,7 @@ import type { BaseLanguageModel } from "@langchain/core/language_models/base";
 import { ChatOpenAI, OpenAI as OpenAILLM } from "@langchain/openai";
 import { streamText } from "ai";
 import OpenAI from "openai";
-import { completion, createCompletionChain, type ModelRegistry } from "../src/index.js";
+import { completion, createCompletionChain, type ModelRegistry } from "../../src/index.js";
 import { streamEndpoint } from "./sse-client.js";
 
 export type Kind = "completion" | "chat";

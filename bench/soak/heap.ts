@@ -1,6 +1,6 @@
 /**
  * Soak part (a): does an endpoint's heap grow with the requests it has served? Thousands of mixed
- * requests (`soak-requests.ts`) go through an endpoint child in batches; after each batch the
+ * requests (`requests.ts`) go through an endpoint child in batches; after each batch the
  * child runs two full GCs and reports its heap, and a least-squares line through those samples
  * gives the growth per request. Measured, never asserted.
  *
@@ -8,9 +8,9 @@
  */
 
 import { setTimeout as sleep } from "node:timers/promises";
-import { startSoakEndpoint } from "./soak-endpoint-process.js";
-import type { SoakEndpointId } from "./soak-protocol.js";
-import { sendSoakRequest, soakKindAt } from "./soak-requests.js";
+import { startSoakEndpoint } from "./endpoint-process.js";
+import type { SoakEndpointId } from "./protocol.js";
+import { sendSoakRequest, soakKindAt } from "./requests.js";
 
 export interface HeapSoakConfig {
   /** Requests measured. */

@@ -1,5 +1,5 @@
 /**
- * The messages between the benchmark and its concurrency client child (`concurrency-clients.ts`)
+ * The messages between the benchmark and its concurrency client child (`clients-child.ts`)
  * over Node's IPC channel. The clients live in their own process so that the RSS, CPU and
  * event-loop delay the benchmark measures are the endpoint's alone. Only summaries come back, never
  * the raw gaps.
@@ -7,7 +7,7 @@
  * @packageDocumentation
  */
 
-import type { Spread, TailSummary } from "./stats.js";
+import type { Spread, TailSummary } from "../shared/stats.js";
 
 /** Percentiles of a gap distribution, ms. */
 export type GapSummary = TailSummary;

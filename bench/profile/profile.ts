@@ -1,8 +1,9 @@
 /**
- * `npx tsx bench/profile.ts <variant> [completion|chat] [--requests=20] [--tokens=2000] [--delay=0]`
+ * `npx tsx bench/profile/profile.ts <variant> [completion|chat] [--requests=20] [--tokens=2000]
+ * [--delay=0]`
  *
  * CPU-profiles one variant streaming flat out (e.g. `completion`, `langchain`, `http`; see
- * `variants.ts`), then prints where the time went (`profile-summary.ts`). Re-runs itself under
+ * `subjects/variants.ts`), then prints where the time went (`summary.ts`). Re-runs itself under
  * `node --cpu-prof`; the upstream child is not profiled. The profile and the measured window go to
  * `bench/profiles/`, for Chrome DevTools or a second look.
  *
@@ -13,11 +14,11 @@ import { spawnSync } from "node:child_process";
 import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { findSourceMap, type SourceMapPayload } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { serveCompletion } from "../src/http/node/index.js";
-import { summariseProfile } from "./profile-summary.js";
-import { startUpstreamProcess } from "./upstream-process.js";
-import { benchRegistry, type Kind, VARIANTS } from "./variants.js";
-import { expectedText, workloadPrompt } from "./workload.js";
+import { serveCompletion } from "../../src/http/node/index.js";
+import { benchRegistry, type Kind, VARIANTS } from "../subjects/variants.js";
+import { startUpstreamProcess } from "../upstream/process.js";
+import { expectedText, workloadPrompt } from "../upstream/workload.js";
+import { summariseProfile } from "./summary.js";
 
 const args = process.argv.slice(2);
 const positional = args.filter((arg) => !arg.startsWith("--"));
@@ -30,12 +31,12 @@ const tokens = option("tokens", 2_000);
 const variant = VARIANTS.find((v) => v.id === variantId);
 if (variant === undefined || (kind !== "completion" && kind !== "chat")) {
   process.stderr.write(
-    `usage: npx tsx bench/profile.ts <${VARIANTS.map((v) => v.id).join("|")}> [completion|chat]\n`,
+    `usage: npx tsx bench/profile/profile.ts <${VARIANTS.map((v) => v.id).join("|")}> [completion|chat]\n`,
   );
   process.exit(2);
 }
 
-const dir = fileURLToPath(new URL("./profiles/", import.meta.url));
+const dir = fileURLToPath(new URL("../profiles/", import.meta.url));
 const name = `${variantId}-${kind}`;
 
 if (!args.includes("--profiled")) {
@@ -53,7 +54,8 @@ if (!args.includes("--profiled")) {
       "tsx",
       "--cpu-prof",
       `--cpu-prof-dir=${scratch}`,
-      // 100 µs rather than the default 1 ms: a token costs tens of µs.
+      // 100 µs rather than V8's default 1 ms: a token costs far less than a millisecond (see the
+      // benchmark's CPU µs per token), so coarser sampling would catch few of them.
       "--cpu-prof-interval=100",
       fileURLToPath(import.meta.url),
       ...args,
@@ -122,7 +124,7 @@ await writeFile(
     tokens,
     fromUs: from,
     toUs: to,
-    sourceMaps: await sourceMapsOf(["../src/", "./"]),
+    sourceMaps: await sourceMapsOf(["../../src/", "../"]),
   }),
 );
 await endpoint.close();

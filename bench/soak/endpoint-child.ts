@@ -1,22 +1,23 @@
 /**
  * The soak run's endpoint, as a child process started with `--expose-gc`: `serveCompletion` (ours)
- * or the floor endpoint (`floor-endpoint.ts`), both against the upstream child whose URL it is
- * given, answering memory questions over IPC. Started by `soak-endpoint-process.ts`; not meant to
- * be run by hand.
+ * or the floor endpoint (`subjects/floor-endpoint.ts`), both against the upstream child whose URL
+ * it is given, answering memory questions over IPC. Started by `endpoint-process.ts`; not meant
+ * to be run by hand.
  *
  * @packageDocumentation
  */
 
-import { serveCompletion } from "../src/http/node/index.js";
-import { serveFloor } from "./floor-endpoint.js";
-import type { MemorySample, SoakReply, SoakRequest } from "./soak-protocol.js";
-import { benchRegistry } from "./variants.js";
+import { serveCompletion } from "../../src/http/node/index.js";
+import { answerRequests } from "../shared/server-child.js";
+import { serveFloor } from "../subjects/floor-endpoint.js";
+import { benchRegistry } from "../subjects/variants.js";
+import type { MemorySample, SoakRequest } from "./protocol.js";
 
 const [id, upstreamURL] = process.argv.slice(2);
 const gc = globalThis.gc;
 if (process.send === undefined || gc === undefined || upstreamURL === undefined) {
   process.stderr.write(
-    "bench/soak-endpoint.ts is started by `npm run bench -- --soak` (over IPC, with --expose-gc)\n",
+    "bench/soak/endpoint-child.ts is started by `npm run bench -- --soak` (over IPC, with --expose-gc)\n",
   );
   process.exit(2);
 }
@@ -52,13 +53,4 @@ async function answer(request: SoakRequest): Promise<unknown> {
   }
 }
 
-process.on("message", (message: SoakRequest) => {
-  answer(message).then(
-    (value) => process.send?.({ id: message.id, ok: true, value } satisfies SoakReply),
-    (error: unknown) =>
-      process.send?.({ id: message.id, ok: false, error: String(error) } satisfies SoakReply),
-  );
-});
-// The benchmark went away (finished or crashed): never outlive it.
-process.on("disconnect", () => process.exit(0));
-process.send({ ready: true, url: server.url });
+answerRequests(server.url, answer, () => process.exit(0));

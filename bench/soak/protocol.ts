@@ -9,23 +9,15 @@
 /** Which endpoint the child serves: this library's `serveCompletion`, or the hand-written floor. */
 export type SoakEndpointId = "ours" | "floor";
 
-/** A question to the endpoint child; answered by a {@link SoakReply} with the same id. */
+/**
+ * A question to the endpoint child; answered by a `Reply` with the same id (see
+ * `shared/server-child.ts`).
+ */
 export type SoakRequest =
   /** Two full GCs, then `process.memoryUsage()`. */
   | { id: number; op: "memory" }
   /** Stops the server; the child exits once the channel closes. */
   | { id: number; op: "close" };
-
-export type SoakReply =
-  | { id: number; ok: true; value: unknown }
-  | { id: number; ok: false; error: string };
-
-/** The child's first message: the endpoint is listening. */
-export interface SoakReady {
-  ready: true;
-  /** e.g. `http://127.0.0.1:40123` */
-  url: string;
-}
 
 /** The endpoint child's memory after two full GCs, bytes. */
 export interface MemorySample {

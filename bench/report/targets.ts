@@ -5,9 +5,9 @@
  * @packageDocumentation
  */
 
-import type { ConcurrencyResult } from "./concurrency.js";
+import type { ConcurrencyResult } from "../concurrency/measure.js";
+import { KINDS } from "../subjects/variants.js";
 import type { AbortFigures, VariantFigures } from "./summary.js";
-import { KINDS } from "./variants.js";
 
 export interface TargetCheck {
   target: string;

@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- --soak`: the soak part of the benchmark, run on its own. (a) the post-GC heap
- * slope of an endpoint over thousands of mixed requests (`soak-heap.ts`); (b) what an endpoint holds
- * for one paused ~100 MB stream (`soak-paused.ts`). Each endpoint — ours (`serveCompletion`) and
+ * slope of an endpoint over thousands of mixed requests (`heap.ts`); (b) what an endpoint holds
+ * for one paused ~100 MB stream (`paused.ts`). Each endpoint — ours (`serveCompletion`) and
  * the hand-written floor — runs in a child process of its own started with `--expose-gc`, against
  * the upstream testing server in another child. Prints Markdown; figures are measured, never
  * asserted. Fails only when something is functionally wrong: an unexpected status or outcome, a
@@ -10,11 +10,11 @@
  * @packageDocumentation
  */
 
-import { type HeapSoakConfig, type HeapSoakResult, measureHeapSoak } from "./soak-heap.js";
-import { measurePaused, type PausedConfig, type PausedResult } from "./soak-paused.js";
-import type { SoakEndpointId } from "./soak-protocol.js";
-import { renderSoakReport } from "./soak-report.js";
-import { startUpstreamProcess } from "./upstream-process.js";
+import { startUpstreamProcess } from "../upstream/process.js";
+import { type HeapSoakConfig, type HeapSoakResult, measureHeapSoak } from "./heap.js";
+import { measurePaused, type PausedConfig, type PausedResult } from "./paused.js";
+import type { SoakEndpointId } from "./protocol.js";
+import { renderSoakReport } from "./report.js";
 
 export const HEAP_CONFIG: HeapSoakConfig = {
   requests: 3_000,

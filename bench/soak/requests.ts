@@ -8,10 +8,10 @@
  */
 
 import { createParser } from "eventsource-parser";
-import { describeError } from "./describe-error.js";
-import type { SoakEndpointId } from "./soak-protocol.js";
-import { MODEL_ID } from "./variants.js";
-import { expectedText, type Workload, workloadPrompt } from "./workload.js";
+import { describeError } from "../shared/describe-error.js";
+import { MODEL_ID } from "../subjects/variants.js";
+import { expectedText, type Workload, workloadPrompt } from "../upstream/workload.js";
+import type { SoakEndpointId } from "./protocol.js";
 
 /** What a client saw. `cut`: the body broke off; `error`: an `event: error` frame came. */
 export interface Outcome {

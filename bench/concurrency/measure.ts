@@ -2,30 +2,22 @@
  * Many simultaneous streams through the HTTP endpoint at a steady pace: does every stream arrive
  * whole, how much memory does the endpoint's process take, and how much later than the upstream's
  * pacing does each token reach its client. The endpoint stays in this process; the clients run in
- * a child (`concurrency-clients.ts`), so this process's RSS, CPU and event-loop delay are the
+ * a child (`clients-child.ts`), so this process's RSS, CPU and event-loop delay are the
  * endpoint's alone.
  *
  * @packageDocumentation
  */
 
-import { fork } from "node:child_process";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { fileURLToPath } from "node:url";
-import type {
-  ClientsConfig,
-  ClientsReady,
-  ClientsReply,
-  ClientsRequest,
-  ClientsResult,
-  GapSummary,
-} from "./concurrency-protocol.js";
+import type { Spread } from "../shared/stats.js";
+import { MODEL_ID } from "../subjects/variants.js";
+import type { UpstreamProcess } from "../upstream/process.js";
+import type { PacingSummary } from "../upstream/protocol.js";
+import { expectReply, startClientsProcess } from "./clients-process.js";
 import { listenOverflows } from "./listen-overflows.js";
-import type { Spread } from "./stats.js";
-import type { PacingSummary } from "./upstream-protocol.js";
-import type { UpstreamProcess } from "./upstream-process.js";
-import { MODEL_ID } from "./variants.js";
+import type { ClientsConfig, ClientsResult, GapSummary } from "./protocol.js";
 
-export type { GapSummary } from "./concurrency-protocol.js";
+export type { GapSummary } from "./protocol.js";
 
 /** The endpoints the concurrency run can measure: this library's, and the hand-written floor. */
 export type EndpointId = "ours" | "floor";
@@ -93,83 +85,6 @@ export interface ConcurrencyResult extends ConcurrencyConfig {
 const LOOP_RESOLUTION_MS = 10;
 const beyondResolution = (ns: number) => Math.max(0, ns / 1e6 - LOOP_RESOLUTION_MS);
 
-const CLIENTS_ENTRY = fileURLToPath(new URL("./concurrency-clients.ts", import.meta.url));
-
-/** A running client child: one request at a time. */
-interface ClientsProcess {
-  ask(request: ClientsRequest): Promise<ClientsReply>;
-  /** Closes the channel (the child exits on that) and kills it if it has not gone within 5 s. */
-  close(): Promise<void>;
-}
-
-/**
- * Forks `concurrency-clients.ts` under tsx and waits until it is ready. Advanced serialization, so
- * `NaN` and `Infinity` in the summaries survive the trip.
- */
-async function startClientsProcess(): Promise<ClientsProcess> {
-  const child = fork(CLIENTS_ENTRY, [], {
-    execArgv: ["--import", "tsx"],
-    stdio: "inherit",
-    serialization: "advanced",
-  });
-  let waiter: { resolve: (reply: ClientsReply) => void; reject: (e: Error) => void } | undefined;
-  let gone: Error | undefined;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const ready = new Promise<void>((resolve, reject) => {
-    child.on("message", (message: ClientsReady | ClientsReply) => {
-      if ("ready" in message) return resolve();
-      const current = waiter;
-      waiter = undefined;
-      current?.resolve(message);
-    });
-    const fail = (error: Error) => {
-      gone ??= error;
-      reject(gone);
-      waiter?.reject(gone);
-      waiter = undefined;
-    };
-    child.once("error", fail);
-    child.once("exit", (code, signal) =>
-      fail(new Error(`the concurrency client child exited with ${code ?? signal}`)),
-    );
-  });
-  const close = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      if (child.connected) child.disconnect();
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-      await exited;
-      clearTimeout(timer);
-    }
-  };
-  try {
-    await ready;
-  } catch (error) {
-    await close();
-    throw error;
-  }
-  return {
-    ask: (request) =>
-      new Promise<ClientsReply>((resolve, reject) => {
-        if (gone !== undefined) return reject(gone);
-        waiter = { resolve, reject };
-        child.send(request);
-      }),
-    close,
-  };
-}
-
-/** Sends `request` and unwraps the child's answer of the expected kind. */
-async function expect<Op extends ClientsReply["op"]>(
-  clients: ClientsProcess,
-  request: ClientsRequest,
-  op: Op,
-): Promise<Extract<ClientsReply, { op: Op }>> {
-  const reply = await clients.ask(request);
-  if (reply.op === "error") throw new Error(`concurrency clients: ${reply.error}`);
-  if (reply.op !== op) throw new Error(`concurrency clients: expected ${op}, got ${reply.op}`);
-  return reply as Extract<ClientsReply, { op: Op }>;
-}
-
 /**
  * Runs `streams` clients, in a child process, against the endpoint at once, while this process
  * (which serves the endpoint) measures its own RSS, CPU and event-loop delay.
@@ -188,7 +103,7 @@ export async function measureConcurrency(
   try {
     // A small unmeasured round first: with cold code in all three processes, the first requests
     // would otherwise measure the JIT rather than the endpoint.
-    await expect(clients, { op: "warmup", config: clientsConfig }, "warmed");
+    await expectReply(clients, { op: "warmup", config: clientsConfig }, "warmed");
     await upstream.pacing(); // forget anything recorded before
     global.gc?.();
     const rssBaseline = process.memoryUsage().rss;
@@ -208,7 +123,7 @@ export async function measureConcurrency(
     );
     let clientsResult: ClientsResult;
     try {
-      ({ result: clientsResult } = await expect(
+      ({ result: clientsResult } = await expectReply(
         clients,
         { op: "run", config: clientsConfig },
         "result",

@@ -1,18 +1,18 @@
 /**
  * Abort latency: from the consumer's `break` (or `signal.abort()`) to the upstream seeing its
  * socket close, against an upstream that sends one token and then waits 5 s before the next.
- * The close is timed in the upstream child and brought onto our clock (see `upstream-process.ts`).
+ * The close is timed in the upstream child and brought onto our clock (see `upstream/process.ts`).
  *
  * @packageDocumentation
  */
 
 import { setImmediate as tick } from "node:timers/promises";
-import { completion, isCompletionError } from "../src/index.js";
-import { describeError } from "./describe-error.js";
-import type { UpstreamProcess } from "./upstream-process.js";
-import { epochMs } from "./upstream-protocol.js";
-import { benchModel, benchRegistry, type Kind, KINDS, MODEL_ID } from "./variants.js";
-import { workloadPrompt } from "./workload.js";
+import { completion, isCompletionError } from "../../src/index.js";
+import { describeError } from "../shared/describe-error.js";
+import { benchModel, benchRegistry, KINDS, type Kind, MODEL_ID } from "../subjects/variants.js";
+import type { UpstreamProcess } from "../upstream/process.js";
+import { epochMs } from "../upstream/protocol.js";
+import { workloadPrompt } from "../upstream/workload.js";
 
 /** The upstream's gap between the first and the second token. */
 export const STALL_MS = 5_000;

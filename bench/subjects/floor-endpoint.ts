@@ -18,7 +18,7 @@ import { once } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import OpenAI from "openai";
-import { encodeEvent } from "../src/http/sse.js";
+import { encodeEvent } from "../../src/http/sse.js";
 import { MAX_TOKENS, MODEL_ID, TEMPERATURE } from "./variants.js";
 
 /** The running floor server. */

@@ -9,15 +9,15 @@
  */
 
 import { createHash } from "node:crypto";
-import { type IncomingMessage, request as httpRequest } from "node:http";
+import { request as httpRequest, type IncomingMessage } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createParser } from "eventsource-parser";
-import { startSoakEndpoint } from "./soak-endpoint-process.js";
-import type { MemorySample, SoakEndpointId } from "./soak-protocol.js";
-import { sendSoakRequest, soakKindAt } from "./soak-requests.js";
-import type { UpstreamProcess } from "./upstream-process.js";
-import { MODEL_ID } from "./variants.js";
-import { tokenAt, type Workload, workloadPrompt } from "./workload.js";
+import { MODEL_ID } from "../subjects/variants.js";
+import type { UpstreamProcess } from "../upstream/process.js";
+import { tokenAt, type Workload, workloadPrompt } from "../upstream/workload.js";
+import { startSoakEndpoint } from "./endpoint-process.js";
+import type { MemorySample, SoakEndpointId } from "./protocol.js";
+import { sendSoakRequest, soakKindAt } from "./requests.js";
 
 export interface PausedConfig {
   tokens: number;

@@ -1,7 +1,8 @@
 /**
  * The CPU an otherwise idle Node process spends per timer wake-up. In paced mode every token
- * wakes the client at least once, so this floor is part of every variant's CPU per token there;
- * on virtual machines it can be 100 µs or more.
+ * wakes the client at least once, so this floor is part of every variant's CPU per token there.
+ * It differs a lot between machines (virtual ones pay most): the report prints what it cost on
+ * the machine measured, and `results.json` keeps it as `machine.wakeCostUs`.
  *
  * @packageDocumentation
  */

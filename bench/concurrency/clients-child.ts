@@ -2,27 +2,27 @@
  * The concurrency run's clients, as a child process (`fork` with an IPC channel): N `fetch` +
  * eventsource-parser streams against the endpoint, started over a ramp, each checked against the
  * expected text, their inter-token gaps and times to first token summarised here and only the
- * summaries sent back. Started by `concurrency.ts`; not meant to be run by hand.
+ * summaries sent back. Started by `measure.ts`; not meant to be run by hand.
  *
  * @packageDocumentation
  */
 
+import { describeError } from "../shared/describe-error.js";
+import { spread, tailSummary } from "../shared/stats.js";
+import { streamEndpoint } from "../subjects/sse-client.js";
+import { expectedText, type Workload, workloadPrompt } from "../upstream/workload.js";
 import type {
   ClientsConfig,
   ClientsReady,
   ClientsReply,
   ClientsRequest,
   ClientsResult,
-} from "./concurrency-protocol.js";
-import { describeError } from "./describe-error.js";
-import { streamEndpoint } from "./sse-client.js";
-import { spread, tailSummary } from "./stats.js";
-import { expectedText, type Workload, workloadPrompt } from "./workload.js";
+} from "./protocol.js";
 
 const send = process.send?.bind(process);
 if (send === undefined) {
   process.stderr.write(
-    "bench/concurrency-clients.ts is started by the benchmark over IPC; run `npm run bench`\n",
+    "bench/concurrency/clients-child.ts is started by the benchmark over IPC; run `npm run bench`\n",
   );
   process.exit(2);
 }

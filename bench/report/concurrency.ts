@@ -1,0 +1,140 @@
+/**
+ * The concurrency part of the benchmark's Markdown report: one table per N with a column per
+ * endpoint, and the sweep table when more than one N ran.
+ *
+ * @packageDocumentation
+ */
+
+import {
+  type ConcurrencyResult,
+  type ConcurrencyRun,
+  ENDPOINT_LABELS,
+} from "../concurrency/measure.js";
+import { num, ranged, table } from "./markdown.js";
+
+/** A measure of the concurrency table: its label (from one run at that N) and one cell per run. */
+interface ConcurrencyRow {
+  label: (c: ConcurrencyResult) => string;
+  cell: (c: ConcurrencyResult) => string;
+}
+
+const p50p99max = (g: { p50: number; p99: number; max: number }) =>
+  `${num(g.p50, 2)} / ${num(g.p99, 2)} / ${num(g.max, 1)} ms`;
+
+const CONCURRENCY_ROWS: ConcurrencyRow[] = [
+  {
+    label: () => "streams complete",
+    cell: (c) => `${c.complete} of ${c.streams} (${c.tokens} tokens each)`,
+  },
+  {
+    label: () => "peak RSS of the endpoint process",
+    cell: (c) => `${num(c.rssPeakMb, 0)} MB (${num(c.rssBaselineMb, 0)} MB before)`,
+  },
+  {
+    label: (c) => `added inter-token gap (observed − ${c.delayMs} ms), p50 / p99 / max`,
+    cell: (c) => `${p50p99max(c.addedGapMs)} over ${num(c.addedGapMs.count, 0)} gaps`,
+  },
+  {
+    label: (c) => `the same while all ${c.streams} streams ran, p50 / p99 / max`,
+    cell: (c) =>
+      c.steadyWindowMs.from < c.steadyWindowMs.to
+        ? `${p50p99max(c.steadyAddedGapMs)} over ${num(c.steadyAddedGapMs.count, 0)} gaps (${num(c.steadyWindowMs.from / 1000, 1)}–${num(c.steadyWindowMs.to / 1000, 1)} s)`
+        : `never: the last stream's first token (${num(c.steadyWindowMs.from / 1000, 1)} s) came after the first stream ended (${num(c.steadyWindowMs.to / 1000, 1)} s)`,
+  },
+  {
+    label: () => "the upstream's own timer lag (already in the gaps above), p50 / p99 / max",
+    cell: (c) => p50p99max(c.upstreamLatenessMs),
+  },
+  {
+    label: () => "time to first token, median (min–max)",
+    cell: (c) => `${ranged(c.ttftMs, 1)} ms`,
+  },
+  {
+    label: () => "CPU of the endpoint process",
+    cell: (c) => `${num(c.cpuCores, 2)} cores over ${num(c.wallMs / 1000, 1)} s`,
+  },
+  {
+    label: (c) =>
+      `tokens per CPU-second (÷ ${num(1000 / c.delayMs, 0)}: streams one core carries at this pace)`,
+    cell: (c) =>
+      `${num(c.tokensPerCpuSecond, 0)} (${num(c.tokensPerCpuSecond / (1000 / c.delayMs), 0)} streams)`,
+  },
+  {
+    label: () =>
+      "connections dropped for a full accept queue (Linux ListenOverflows, machine-wide)",
+    cell: (c) => (c.listenOverflows === null ? "n/a" : num(c.listenOverflows, 0)),
+  },
+  {
+    label: () =>
+      "event-loop delay of the endpoint process beyond the 10 ms sampling interval, p50 / p99 / max",
+    cell: (c) => p50p99max(c.eventLoopDelayMs),
+  },
+];
+
+/** One N, a column per endpoint measured at it. */
+export function concurrencySection(runs: ConcurrencyRun[]): string {
+  const first = (runs[0] as ConcurrencyRun).result;
+  const rate = 1000 / first.delayMs;
+  const floorNote = runs.some((r) => r.endpoint === "floor")
+    ? " The floor is `bench/subjects/floor-endpoint.ts`: the same wire format from `node:http` and the raw openai SDK, no LangChain and none of this library, in the same process position; it is what this machine allows, not a target."
+    : "";
+  return [
+    `## Concurrency — HTTP endpoint, ${num(first.streams, 0)} simultaneous streams at ${num(rate, 0)} tokens/s`,
+    "",
+    table(
+      ["measure", ...runs.map((r) => ENDPOINT_LABELS[r.endpoint])],
+      CONCURRENCY_ROWS.map((row) => [row.label(first), ...runs.map((r) => row.cell(r.result))]),
+    ),
+    "",
+    `A negative added gap is a token that arrived together with the one before: a process had fallen behind and read a backlog. Starts spread over ${first.rampMs} ms. The endpoint server runs in the benchmark process, the ${first.streams} fetch + eventsource-parser clients in a child process of their own and the upstream in another: RSS, CPU and event-loop delay are the endpoint process's alone, while the gaps and times to first token are as the clients saw them, so they include the client process's own lag. Endpoints run one after the other in the same process, so a later one's RSS starts from what the earlier left.${floorNote}`,
+  ].join("\n");
+}
+
+/** Every N and endpoint in one table, and the largest N each held within the gap target. */
+export function sweepSection(runs: ConcurrencyRun[]): string {
+  const rows = runs.map(({ endpoint, result: c }) => [
+    num(c.streams, 0),
+    ENDPOINT_LABELS[endpoint],
+    `${c.complete}/${c.streams}`,
+    num(c.cpuCores, 2),
+    num(c.tokensPerCpuSecond, 0),
+    c.steadyAddedGapMs.count > 0
+      ? `${num(c.steadyAddedGapMs.p50, 2)} / ${num(c.steadyAddedGapMs.p99, 2)}`
+      : "never all running",
+    num(c.addedGapMs.p99, 2),
+    num(c.rssPeakMb, 0),
+    num(c.eventLoopDelayMs.p99, 2),
+  ]);
+  const held = [...new Set(runs.map((r) => r.endpoint))].map((endpoint) => {
+    const within = runs
+      .filter(
+        (r) =>
+          r.endpoint === endpoint &&
+          r.result.failed === 0 &&
+          r.result.steadyAddedGapMs.count > 0 &&
+          r.result.steadyAddedGapMs.p99 < 5,
+      )
+      .map((r) => r.result.streams);
+    return `${ENDPOINT_LABELS[endpoint]}: ${within.length > 0 ? num(Math.max(...within), 0) : "none"}`;
+  });
+  return [
+    "## Concurrency sweep",
+    "",
+    table(
+      [
+        "N",
+        "endpoint",
+        "complete",
+        "CPU cores",
+        "tokens/CPU-s",
+        "steady added gap p50 / p99, ms",
+        "overall p99, ms",
+        "peak RSS, MB",
+        "event-loop p99, ms",
+      ],
+      rows,
+    ),
+    "",
+    `Largest N run with every stream complete and steady p99 added gap < 5 ms — ${held.join("; ")}.`,
+  ].join("\n");
+}
