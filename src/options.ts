@@ -5,6 +5,7 @@ import { CompletionError } from "./errors.js";
 import type { CompletionModel } from "./chain.js";
 import { hasCredentials, isModelInstance, type ModelRegistry } from "./models.js";
 import { PROMPT_NAME_PATTERN } from "./prompts.js";
+import { isUnprintedField } from "./secrets.js";
 
 /** Options of `completion()`. Names are the Python original's, in camelCase. */
 export interface CompletionOptions {
@@ -146,11 +147,8 @@ const schemaWithoutRegistry = schema.extend({
   models: z.custom<ModelRegistry>(() => true).optional(),
 });
 
-/** Fields whose values are never echoed in a message: keys, and URLs that may carry credentials. */
-const UNECHOED = /apiKey|baseURL|authorization/i;
-
 function describe(value: unknown, path: readonly PropertyKey[] = []): string {
-  if (path.some((key) => UNECHOED.test(String(key)))) {
+  if (path.some((key) => isUnprintedField(String(key)))) {
     return typeof value === "string"
       ? `a string of ${value.length} characters`
       : `a ${typeof value}`;
