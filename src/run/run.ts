@@ -25,7 +25,7 @@ import { startModelStream } from "./model-stream.js";
 import { type AbortTarget, SignalLink } from "./signals.js";
 
 /** The time a run may wait on the endpoint when nobody says otherwise: the openai SDK's own. */
-export const DEFAULT_TIMEOUT_MS = 600_000;
+export { DEFAULT_TIMEOUT_MS } from "../defaults.js";
 
 /** Everything a run needs, decided before it starts. */
 export interface RunPlan {
