@@ -16,9 +16,12 @@
  *   only when non-empty); `fastapi/exception_handlers.py` → `JSONResponse` → `json.dumps(...,
  *   ensure_ascii=False, allow_nan=False, separators=(",", ":"))`.
  */
-import { loadsPython, type PyValue, pythonFloatRepr } from "./python-json.js";
+import { renderValidationBody, type ValidationIssue } from "./fastapi-detail.js";
+import { loadsPython, type PyValue } from "./python-json.js";
+import { codePointLength, pyFloat, pyInt, pyStrip, pythonFloatRepr } from "./python-numbers.js";
 
-export { pythonFloatRepr };
+export type { ValidationIssue };
+export { pythonFloatRepr, renderValidationBody };
 
 /** The validated body, snake_case as on the wire. */
 export interface CompletionBody {
@@ -29,14 +32,6 @@ export interface CompletionBody {
   temperature: number;
   max_tokens: number | null;
   prompt_name: string;
-}
-
-/** One entry of FastAPI's `detail` array. */
-export interface ValidationIssue {
-  loc: (string | number)[];
-  msg: string;
-  type: string;
-  ctx?: Record<string, unknown>;
 }
 
 export type BodyParseResult =
@@ -200,94 +195,3 @@ const bound = (words: string, type: string, limit: number): Checked<never> => ({
 
 const BOOL_TRUE = new Set<unknown>([1, "1", "on", "t", "true", "y", "yes"]);
 const BOOL_FALSE = new Set<unknown>([0, "0", "off", "f", "false", "n", "no"]);
-const codePointLength = (s: string): number => Array.from(s).length;
-const ASCII_SPACE = /^[ \t\n\v\f\r]+|[ \t\n\v\f\r]+$/g;
-// Py_UNICODE_ISSPACE (Unicode 13): what str.strip() removes.
-const PY_SPACE =
-  "[\\t-\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
-const PY_STRIP = new RegExp(`^${PY_SPACE}+|${PY_SPACE}+$`, "g");
-const IS_PY_SPACE = new RegExp(`^${PY_SPACE}$`);
-const pyStrip = (s: string): string => s.replace(PY_STRIP, "");
-
-/**
- * `_PyUnicode_TransformDecimalAndSpaceToASCII`, which float() and int() apply first: non-ASCII
- * whitespace becomes a space and any Unicode decimal digit its ASCII digit; any other non-ASCII
- * character makes the string unparseable (CPython writes `?` there).
- */
-function toAsciiNumeral(s: string): string | undefined {
-  let out = "";
-  for (const ch of s) {
-    const cp = ch.codePointAt(0) as number;
-    if (cp < 127) out += ch;
-    else if (IS_PY_SPACE.test(ch)) out += " ";
-    else if (/\p{Nd}/u.test(ch)) {
-      // Unicode guarantees decimal digits come in contiguous runs of ten, 0 to 9.
-      let start = cp;
-      while (/\p{Nd}/u.test(String.fromCodePoint(start - 1))) start--;
-      out += String((cp - start) % 10);
-    } else return undefined;
-  }
-  return out;
-}
-
-/** Python `float(str)`: `_Py_string_to_number_with_underscores` + `PyOS_string_to_double`. */
-function pyFloat(raw: string): number | undefined {
-  let s = toAsciiNumeral(raw);
-  if (s === undefined) return undefined;
-  if (s.includes("_")) {
-    // One underscore at a time, only between two digits; checked before the whitespace is stripped.
-    if (/(^|[^0-9])_|_($|[^0-9])/.test(s)) return undefined;
-    s = s.replaceAll("_", "");
-  }
-  s = s.replace(ASCII_SPACE, "");
-  const special = /^([+-]?)(?:(inf(?:inity)?)|nan)$/i.exec(s);
-  if (special) return special[2] ? (special[1] === "-" ? -Infinity : Infinity) : Number.NaN;
-  return /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/.test(s) ? Number(s) : undefined;
-}
-
-/** Python `int(str)` in base 10: whitespace, a sign, digits with single underscores between. */
-function pyInt(raw: string): number | undefined {
-  const s = toAsciiNumeral(raw);
-  const m = s === undefined ? null : /^[ \t\n\v\f\r]*([+-]?)(\d+(?:_\d+)*)[ \t\n\v\f\r]*$/.exec(s);
-  if (!m) return undefined;
-  const n = Number((m[2] as string).replaceAll("_", ""));
-  return m[1] === "-" ? -n || 0 : n;
-}
-
-/**
- * Renders FastAPI's `{"detail": [...]}` body with Python's compact `json.dumps` (non-ASCII kept).
- * Numbers: a number under the key `limit_value` is a Python float (this endpoint's `ge`/`le` bounds
- * are floats, so `1` prints `1.0`); any other number prints as an int when integral, else as a float.
- * Non-finite numbers print `null` (Python would fail with `allow_nan=False`).
- *
- * @param detail - the issues, in order; `ctx` is left out when absent or empty, as pydantic does.
- * @returns the exact response body text.
- * @example
- * renderValidationBody([{ loc: ["body", "prompt_name"], msg: "unknown prompt", type: "value_error" }]);
- * // '{"detail":[{"loc":["body","prompt_name"],"msg":"unknown prompt","type":"value_error"}]}'
- */
-export function renderValidationBody(detail: ValidationIssue[]): string {
-  const issues = detail.map(({ loc, msg, type, ctx }) => {
-    const head = `{"loc":${render(loc)},"msg":${render(msg)},"type":${render(type)}`;
-    const hasCtx = ctx !== undefined && Object.keys(ctx).length > 0;
-    return hasCtx ? `${head},"ctx":${render(ctx)}}` : `${head}}`;
-  });
-  return `{"detail":[${issues.join(",")}]}`;
-}
-
-function render(value: unknown, asFloat = false): string {
-  if (typeof value === "string") return JSON.stringify(value); // same escapes as ensure_ascii=False
-  if (typeof value === "number") {
-    if (!Number.isFinite(value)) return "null";
-    if (asFloat || !Number.isInteger(value)) return pythonFloatRepr(value);
-    return BigInt(value).toString();
-  }
-  if (typeof value === "bigint") return value.toString();
-  if (typeof value === "boolean") return value ? "true" : "false";
-  if (Array.isArray(value)) return `[${value.map((item) => render(item)).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${render(v, k === "limit_value")}`).join(",")}}`;
-  }
-  return "null";
-}
