@@ -15,6 +15,7 @@ import type {
   CompletionModel,
   RunExtras,
 } from "./chain-options.js";
+import { DEFAULT_TIMEOUT_MS } from "./defaults.js";
 import { CompletionError } from "./errors.js";
 import { loadPromptTemplate, parsePromptTemplate } from "./prompts.js";
 import {
@@ -25,7 +26,6 @@ import {
 } from "./run/langchain-private.js";
 import { drain } from "./run/consume.js";
 import { abortedBySignal } from "./run/failures.js";
-import { DEFAULT_TIMEOUT_MS } from "./run/plan.js";
 import { CompletionRun } from "./run/run.js";
 
 /**

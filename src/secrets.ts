@@ -15,8 +15,29 @@ const PLACEHOLDERS = new Set(["EMPTY", "none", "None", "null", "sk-no-key-requir
 /** A key shorter than this is not redacted by value (it would blank out common words). */
 const MIN_SECRET_LENGTH = 4;
 
-/** Field names under which LangChain models and SDK clients keep keys. */
-const KEY_FIELD = /api_?key|token|secret|password/i;
+/**
+ * The one list of field names that hold a secret: keys and tokens (LangChain models, SDK clients,
+ * config files), secrets, passwords, an `Authorization` header. `token(?!s)`: `maxTokens` is a count.
+ */
+const KEY_FIELD = /api_?key|token(?!s)|secret|password|authorization/i;
+
+/** Field names that hold an endpoint URL, which may carry `user:password@`. */
+const URL_FIELD = /baseURL/i;
+
+/**
+ * True for a field whose value is never printed, not even in a validation message: a key-holding
+ * field, or a URL.
+ *
+ * @param name - a field name, or one step of a path to a field
+ * @example
+ * ```ts
+ * isUnprintedField("apiKey"); // true
+ * isUnprintedField("maxTokens"); // false
+ * ```
+ */
+export function isUnprintedField(name: string): boolean {
+  return KEY_FIELD.test(name) || URL_FIELD.test(name);
+}
 
 /**
  * OpenAI echoes part of a rejected key ("Incorrect API key provided: sk-abc…xyz"), some proxies

@@ -1,11 +1,20 @@
 import { parseArgs } from "node:util";
 import { completion } from "../completion.js";
+import {
+  DEFAULT_MAX_TOKENS,
+  DEFAULT_PROMPT_NAME,
+  DEFAULT_STREAM,
+  DEFAULT_TEMPERATURE,
+  DEFAULT_TIMEOUT_MS,
+  TEMPERATURE_RANGE,
+} from "../defaults.js";
 import { isCompletionError } from "../errors.js";
+import { REQUEST_FIELDS } from "../fields.js";
 import { type CompletionOptions, parseCompletionOptions } from "../options.js";
 import { CliError, usageError } from "./cli-error.js";
 import { endpointFromFlags } from "./endpoint.js";
 import { joinNegativeNumbers, numberFlag, secondsFlag } from "./flags.js";
-import { type OfflineDemo, startOfflineDemo } from "./offline-demo.js";
+import { OFFLINE_DEMO, type OfflineDemo, startOfflineDemo } from "./offline-demo.js";
 import { checkModel, checkPrompt, checkPromptsDir, checkTemplate } from "./startup-checks.js";
 import { isBrokenPipe, watchStdout } from "./stdout.js";
 
@@ -18,11 +27,11 @@ Options:
   --stream              print tokens as they arrive
   --echo                start the output with the rendered prompt
   --model <name>        a configured model name, or provider:model (needs \`langchain\`)
-  --temperature <t>     0..1 (default 0.7)
-  --max-tokens <n>      token limit; 0 or less → the model's maximum (default 1024)
+  --temperature <t>     ${TEMPERATURE_RANGE.min}..${TEMPERATURE_RANGE.max} (default ${DEFAULT_TEMPERATURE})
+  --max-tokens <n>      token limit; 0 or less → the model's maximum (default ${DEFAULT_MAX_TOKENS})
   --timeout <s>         seconds to wait on the model endpoint for the response, the first
-                        token and each gap between tokens (default 600)
-  --prompt <name>       template in prompts/completion (default "default")
+                        token and each gap between tokens (default ${DEFAULT_TIMEOUT_MS / 1000})
+  --prompt <name>       template in prompts/completion (default ${JSON.stringify(DEFAULT_PROMPT_NAME)})
   --template <text>     template text instead of a named one, e.g. "Q: {input}\\nA:"
   --prompts-dir <dir>   a directory overlaying the bundled prompts/ (holds completion/<name>.txt)
   --base-url <url>      OpenAI-compatible endpoint (default $OPENAI_BASE_URL)
@@ -31,8 +40,9 @@ Options:
   -h, --help            this text
 
 The API key is read from $OPENAI_API_KEY (or the config file), never from the command line.
-With no endpoint configured, the built-in offline demo model "offline-demo" answers (it echoes
-the prompt). Model, prompt, prompts dir and config are checked before anything is sent.
+With no endpoint configured, the answers come from
+${OFFLINE_DEMO}.
+Model, prompt, prompts dir and config are checked before anything is sent.
 
 Exit codes:
   0    done (also when the reader of stdout went away, as with | head)
@@ -42,7 +52,12 @@ Exit codes:
 Errors are one line on stderr.
 `;
 
-const NUMERIC = ["temperature", "max-tokens", "timeout"];
+/** The flags of the original's fields, from the one table: `--max-tokens` is `maxTokens`. */
+const FIELD_FLAGS = REQUEST_FIELDS.flatMap((field) => ("flag" in field ? [field] : []));
+const NUMERIC = [
+  ...FIELD_FLAGS.flatMap(({ flag, wire }) => (wire === "int" || wire === "float" ? [flag] : [])),
+  "timeout",
+];
 
 function parse(argv: string[]) {
   return parseArgs({
@@ -88,15 +103,19 @@ export function completionOptionsFromFlags(
     usageError('expected exactly one query, e.g. completion-chain "hello" --stream');
   if (values.prompt !== undefined && values.template !== undefined)
     usageError("--prompt and --template both choose the template; give one");
+  const fields: Record<string, unknown> = {};
+  for (const { flag, option, wire } of FIELD_FLAGS) {
+    const value = values[flag];
+    fields[option] =
+      wire === "int" || wire === "float"
+        ? numberFlag(value as string | undefined, `--${flag}`)
+        : value;
+  }
   const options: CompletionOptions & { stream: boolean } = {
     query: positionals[0] as string,
-    stream: values.stream ?? false,
-    echo: values.echo ?? false,
-    model: values.model,
-    temperature: numberFlag(values.temperature, "--temperature"),
-    maxTokens: numberFlag(values["max-tokens"], "--max-tokens"),
+    ...fields,
+    stream: values.stream ?? DEFAULT_STREAM,
     timeout: secondsFlag(values.timeout, "--timeout"),
-    promptName: values.prompt,
     prompt: values.template?.replaceAll("\\n", "\n"),
     promptsDir: values["prompts-dir"],
   };
@@ -131,7 +150,7 @@ export async function complete(argv: string[]): Promise<void> {
   checkModel(values.model, endpoint);
   await checkPromptsDir(values["prompts-dir"]);
   if (options.prompt === undefined)
-    await checkPrompt(values.prompt ?? "default", values["prompts-dir"]);
+    await checkPrompt(values.prompt ?? DEFAULT_PROMPT_NAME, values["prompts-dir"]);
   else checkTemplate(options.prompt as string);
 
   const interrupted = new AbortController();

@@ -1,4 +1,4 @@
-import { MAX_TIMEOUT_MS } from "../options.js";
+import { MAX_TIMEOUT_MS } from "../defaults.js";
 import { usageError } from "./cli-error.js";
 
 // A value like "-3" reads to parseArgs as an option of its own, so `--max-tokens -3` failed with a

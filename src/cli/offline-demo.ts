@@ -4,7 +4,10 @@ import { startOpenAICompatibleServer } from "../testing/index.js";
 /** The name of the built-in offline demo model, the only model there is with no endpoint configured. */
 export const OFFLINE_DEMO_MODEL = "offline-demo";
 
-const OFFLINE_NOTE = `completion-chain: no model endpoint configured — answering with the built-in offline demo model "${OFFLINE_DEMO_MODEL}" (it echoes the prompt back).
+/** The demo model as every message names it: what it is and that it echoes the prompt. */
+export const OFFLINE_DEMO = `the built-in offline demo model "${OFFLINE_DEMO_MODEL}" (it echoes the prompt back)`;
+
+const OFFLINE_NOTE = `completion-chain: no model endpoint configured — answering with ${OFFLINE_DEMO}.
   Point it at a real one: --base-url http://127.0.0.1:8000/v1 --model <name>   (vLLM, FastChat, llama.cpp)
                       or: --base-url http://127.0.0.1:11434/v1 --model qwen2.5 --kind chat   (Ollama)
                       or: OPENAI_API_KEY=… completion-chain … --model gpt-4o-mini   (OpenAI)

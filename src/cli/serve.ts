@@ -1,4 +1,15 @@
 import { parseArgs } from "node:util";
+import {
+  CLIENT_TIMEOUT_MS,
+  DEFAULT_PROMPT_NAME,
+  GRACE_MS,
+  PING_INTERVAL_MS,
+  SERVE_HOST,
+  SERVE_PORT,
+  SERVE_TIMEOUT_MS,
+} from "../defaults.js";
+import { fieldOfFlag } from "../fields.js";
+import type { BodyDefaults } from "../http/validation.js";
 import { type CompletionServer, type ServeOptions, serveCompletion } from "../http/node/serve.js";
 import { CliError, usageError } from "./cli-error.js";
 import { endpointFromFlags } from "./endpoint.js";
@@ -6,25 +17,27 @@ import { joinNegativeNumbers, numberFlag, secondsFlag } from "./flags.js";
 import { startOfflineDemo } from "./offline-demo.js";
 import { checkModel, checkPrompt, checkPromptsDir } from "./startup-checks.js";
 
+const seconds = (ms: number) => ms / 1000;
+
 export const SERVE_HELP = `Usage: completion-chain serve [options]
 
 Serves POST /other/completion, wire-compatible with Langchain-Chatchat, and GET /health.
 
 Options:
-  --host <host>            interface to bind (default 127.0.0.1: this machine only)
-  --port <port>            port (default 7861)
+  --host <host>            interface to bind (default ${SERVE_HOST}: this machine only)
+  --port <port>            port (default ${SERVE_PORT})
   --model <name>           default model (else the first configured one)
   --prompt <name>          default template in prompts/completion, for requests that name none
-                           (default "default")
+                           (default ${JSON.stringify(DEFAULT_PROMPT_NAME)})
   --base-url <url>         OpenAI-compatible endpoint (default $OPENAI_BASE_URL)
   --kind <kind>            "completion" or "chat"
   --config <file>          JSON model registry: { "models": { "<name>": { "kind", "baseURL", … } } }
   --prompts-dir <dir>      a directory overlaying the bundled prompts/ (holds completion/<name>.txt)
   --timeout <s>            seconds a request may wait on the model endpoint for the response, the
-                           first token and each gap between tokens (default 120)
-  --client-timeout <s>     seconds a client may accept no bytes before it is dropped (default 60)
-  --grace <s>              seconds the streams in flight get to finish on shutdown (default 10)
-  --ping-interval <s>      seconds between SSE ping comments (default 15)
+                           first token and each gap between tokens (default ${seconds(SERVE_TIMEOUT_MS)})
+  --client-timeout <s>     seconds a client may accept no bytes before it is dropped (default ${seconds(CLIENT_TIMEOUT_MS)})
+  --grace <s>              seconds the streams in flight get to finish on shutdown (default ${seconds(GRACE_MS)})
+  --ping-interval <s>      seconds between SSE ping comments (default ${seconds(PING_INTERVAL_MS)})
   --cors <origin>          allow this origin (repeatable; "*" for any)
   -h, --help               this text
 
@@ -78,22 +91,25 @@ export type ServeFlags = ReturnType<typeof parse>["values"];
  * ```
  */
 export function serveOptionsFromFlags(values: ServeFlags): Omit<ServeOptions, "models"> {
-  const port = numberFlag(values.port, "--port") ?? 7861;
+  const port = numberFlag(values.port, "--port") ?? SERVE_PORT;
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
     usageError(`--port must be an integer 0..65535, got ${JSON.stringify(values.port)}`);
   const cors = values.cors?.includes("*") ? "*" : values.cors;
-  const defaults = {
-    ...(values.model === undefined ? {} : { model_name: values.model }),
-    ...(values.prompt === undefined ? {} : { prompt_name: values.prompt }),
-  };
+  // What --model and --prompt name for requests whose body leaves model_name, prompt_name out.
+  const defaults: Record<string, string> = {};
+  for (const flag of ["model", "prompt"] as const) {
+    const value = values[flag];
+    const key = fieldOfFlag(flag)?.body;
+    if (value !== undefined && key !== undefined) defaults[key] = value;
+  }
   return {
-    host: values.host ?? "127.0.0.1",
+    host: values.host ?? SERVE_HOST,
     port,
-    pingIntervalMs: secondsFlag(values["ping-interval"], "--ping-interval") ?? 15_000,
-    timeoutMs: secondsFlag(values.timeout, "--timeout") ?? 120_000,
-    clientTimeoutMs: secondsFlag(values["client-timeout"], "--client-timeout") ?? 60_000,
-    graceMs: secondsFlag(values.grace, "--grace") ?? 10_000,
-    ...(Object.keys(defaults).length === 0 ? {} : { defaults }),
+    pingIntervalMs: secondsFlag(values["ping-interval"], "--ping-interval") ?? PING_INTERVAL_MS,
+    timeoutMs: secondsFlag(values.timeout, "--timeout") ?? SERVE_TIMEOUT_MS,
+    clientTimeoutMs: secondsFlag(values["client-timeout"], "--client-timeout") ?? CLIENT_TIMEOUT_MS,
+    graceMs: secondsFlag(values.grace, "--grace") ?? GRACE_MS,
+    ...(Object.keys(defaults).length === 0 ? {} : { defaults: defaults as BodyDefaults }),
     ...(values["prompts-dir"] === undefined ? {} : { promptsDir: values["prompts-dir"] }),
     ...(cors === undefined ? {} : { corsOrigins: cors }),
   };
@@ -115,7 +131,7 @@ export async function serve(argv: string[]): Promise<void> {
   const endpoint = await endpointFromFlags(values);
   checkModel(values.model, endpoint);
   await checkPromptsDir(values["prompts-dir"]);
-  await checkPrompt(values.prompt ?? "default", values["prompts-dir"]);
+  await checkPrompt(values.prompt ?? DEFAULT_PROMPT_NAME, values["prompts-dir"]);
 
   const demo = endpoint.demo === undefined ? undefined : await startOfflineDemo(endpoint.demo);
   const models = demo?.models ?? endpoint.models;

@@ -4,7 +4,7 @@ import { isCompletionError } from "../errors.js";
 import { listPromptTemplates, loadPromptTemplate, parsePromptTemplate } from "../prompts.js";
 import { usageError } from "./cli-error.js";
 import type { Endpoint } from "./endpoint.js";
-import { OFFLINE_DEMO_MODEL } from "./offline-demo.js";
+import { OFFLINE_DEMO, OFFLINE_DEMO_MODEL } from "./offline-demo.js";
 
 /**
  * Checks `--model` against what is configured, so that a typo fails at startup rather than at the
@@ -25,7 +25,7 @@ export function checkModel(model: string | undefined, endpoint: Endpoint): void 
   if (endpoint.demo !== undefined) {
     if (model === OFFLINE_DEMO_MODEL) return;
     usageError(
-      `no model endpoint is configured, so there is no model ${JSON.stringify(model)}; available: ${OFFLINE_DEMO_MODEL} (the built-in demo, it echoes the prompt); configure an endpoint with --base-url <url> --model <name>, --config <file>, or OPENAI_BASE_URL / OPENAI_API_KEY`,
+      `no model endpoint is configured, so there is no model ${JSON.stringify(model)}; available: ${OFFLINE_DEMO}; configure an endpoint with --base-url <url> --model <name>, --config <file>, or OPENAI_BASE_URL / OPENAI_API_KEY`,
     );
   }
   if (endpoint.models === undefined || Object.hasOwn(endpoint.models, model)) return;

@@ -1,76 +1,23 @@
 import { completionStream } from "../completion.js";
-import { CompletionError, isCompletionError } from "../errors.js";
-import { configuredModelNames, type ModelRegistry, quoteName } from "../models.js";
+import {
+  COMPLETION_PATH,
+  CLIENT_TIMEOUT_MS,
+  MAX_BODY_BYTES,
+  PING_INTERVAL_MS,
+  SERVE_TIMEOUT_MS,
+} from "../defaults.js";
+import { isCompletionError } from "../errors.js";
 import { parseCompletionOptions } from "../options.js";
+import type { CompletionHandlerOptions, SessionReply } from "./handler-options.js";
 import { corsHeaders, errorResponse, json, readBody, SSE_HEADERS } from "./responses.js";
+import { runOptions } from "./run-options.js";
 import { SseSession, type StreamHead } from "./session.js";
 import type { SseFormat } from "./sse.js";
-import { type CompletionBody, parseCompletionBody } from "./validation.js";
+import { readCompletionBody } from "./validation.js";
 import { sseBody } from "./web-body.js";
 
-/** Options of {@link createCompletionHandler}. */
-export interface CompletionHandlerOptions {
-  /** Model name → endpoint; the first entry is the default `model_name`. Clients may name only these. */
-  models?: ModelRegistry;
-  /** A directory overlaying the bundled `prompts/`. */
-  promptsDir?: string;
-  /** Defaults for absent body keys. @defaultValue the original's: temperature 0.7, max_tokens 1024, prompt_name "default" */
-  defaults?: Partial<
-    Pick<CompletionBody, "model_name" | "temperature" | "max_tokens" | "prompt_name">
-  >;
-  /** Milliseconds between `: ping` comments, from the start of the response. @defaultValue `15000` (sse-starlette's) */
-  pingIntervalMs?: number;
-  /** Largest accepted body; larger gets 413. @defaultValue `1048576` (1 MiB) */
-  maxBodyBytes?: number;
-  /** Origins allowed by CORS (`"*"` for any); none by default. */
-  corsOrigins?: readonly string[] | "*";
-  /** The route. @defaultValue `"/other/completion"` */
-  path?: string;
-  /**
-   * Milliseconds a request may wait on the model endpoint (headers, first token, each gap) before
-   * it fails with `upstream_timeout`: 504 before the response headers, an `event: error` after.
-   * A model entry's own `timeout` wins.
-   * @defaultValue `120000` (2 minutes)
-   */
-  timeoutMs?: number;
-  /**
-   * Milliseconds a client may accept no bytes of its event stream before it is dropped and its
-   * upstream request aborted (logged as `client_timeout`). Pings do not count as progress.
-   * @defaultValue `60000`
-   */
-  clientTimeoutMs?: number;
-  /**
-   * Aborting it ends every request in flight (server shutdown): streams with an `event: error`
-   * frame of code `shutting_down`, requests still waiting for their headers with a 503.
-   */
-  signal?: AbortSignal;
-  /** Called once per request when its response has been fully sent or abandoned (for access logs). */
-  onRequestEnd?: (entry: RequestLogEntry) => void;
-}
-
-/** What {@link CompletionHandlerOptions.onRequestEnd} receives: no bodies, no keys. */
-export interface RequestLogEntry {
-  method: string;
-  path: string;
-  status: number;
-  durationMs: number;
-  tokens: number;
-  /**
-   * Why the request failed or ended early: an error code (also after the headers were sent),
-   * `client_closed`, `client_timeout` or `shutting_down`.
-   */
-  error?: string;
-}
-
-/** A response whose body is an event stream, for a transport to write (see `node/write-session.ts`). */
-export interface SessionReply {
-  status: number;
-  headers: Record<string, string>;
-  session: SseSession;
-}
-
-/** The default of {@link CompletionHandlerOptions.timeoutMs}. */
-export const SERVE_TIMEOUT_MS = 120_000;
+export { SERVE_TIMEOUT_MS } from "../defaults.js";
+export type { CompletionHandlerOptions, RequestLogEntry, SessionReply } from "./handler-options.js";
 
 /**
  * The handler's work, up to the body: a plain `Response`, or a {@link SessionReply} whose event
@@ -82,9 +29,9 @@ export const SERVE_TIMEOUT_MS = 120_000;
 export function completionResponder(
   options: CompletionHandlerOptions = {},
 ): (request: Request) => Promise<Response | SessionReply> {
-  const route = options.path ?? "/other/completion";
-  const pingIntervalMs = options.pingIntervalMs ?? 15_000;
-  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+  const route = options.path ?? COMPLETION_PATH;
+  const pingIntervalMs = options.pingIntervalMs ?? PING_INTERVAL_MS;
+  const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
   const shutdown = options.signal;
   const shuttingDown = () => shutdown?.aborted === true;
   // A bad registry is the operator's mistake: say so now, not in every request's 422.
@@ -142,32 +89,25 @@ export function completionResponder(
       // FastAPI 0.92 answers a body it cannot decode with 400 and this detail.
       return finish(json(400, '{"detail":"There was an error parsing the body"}', cors));
     }
-    const parsed = parseCompletionBody(text, request.headers.get("content-type"), options.defaults);
-    if (!parsed.ok) return finish(json(422, parsed.body, cors), "invalid_options");
+    const reading = readCompletionBody(
+      text,
+      request.headers.get("content-type"),
+      options.defaults,
+      {
+        ...(options.models === undefined ? {} : { models: options.models }),
+        ...(options.promptsDir === undefined ? {} : { promptsDir: options.promptsDir }),
+      },
+    );
+    if (!reading.ok) return finish(json(422, reading.body, cors), "invalid_options");
 
-    const body = parsed.value;
+    const body = reading.value;
     const format: SseFormat = url.searchParams.get("format") === "json" ? "json" : "text";
     let iterator: AsyncIterator<string>;
     try {
-      const model = body.model_name ?? undefined;
-      if (model !== undefined) checkConfigured(model, options.models);
-      iterator = completionStream(
-        parseCompletionOptions({
-          query: body.query,
-          stream: true,
-          echo: body.echo,
-          ...(model === undefined ? {} : { model }),
-          temperature: body.temperature,
-          maxTokens: body.max_tokens,
-          promptName: body.prompt_name,
-          ...(options.promptsDir === undefined ? {} : { promptsDir: options.promptsDir }),
-          ...(options.models === undefined ? {} : { models: options.models }),
-        }),
-        {
-          signals: [request.signal, shutdown],
-          defaultTimeout: options.timeoutMs ?? SERVE_TIMEOUT_MS,
-        },
-      );
+      iterator = completionStream(runOptions(reading, options.models), {
+        signals: [request.signal, shutdown],
+        defaultTimeout: options.timeoutMs ?? SERVE_TIMEOUT_MS,
+      });
     } catch (error) {
       if (!isCompletionError(error)) throw error;
       return finish(errorResponse(error, cors, shuttingDown()), error.code);
@@ -204,29 +144,13 @@ export function completionResponder(
       streaming: body.stream,
       format,
       pingIntervalMs,
-      clientTimeoutMs: options.clientTimeoutMs ?? 60_000,
+      clientTimeoutMs: options.clientTimeoutMs ?? CLIENT_TIMEOUT_MS,
       started,
       shuttingDown,
       log,
     });
     return { status: 200, headers: { ...SSE_HEADERS, ...cors }, session };
   };
-}
-
-/**
- * Over HTTP, only the configured names: a `provider:model` string (or any other name) would build
- * a model the operator never configured, with the server's own key.
- */
-function checkConfigured(name: string, models: ModelRegistry | undefined): void {
-  const names = configuredModelNames({ models });
-  if (names.includes(name)) return;
-  throw new CompletionError(
-    "unknown_model",
-    names.length > 0
-      ? `No model named ${quoteName(name)} is configured; configured: ${names.join(", ")}`
-      : `No model named ${quoteName(name)} is configured, and no endpoint is`,
-    { issues: [{ path: ["model"], message: "not a configured model" }] },
-  );
 }
 
 /**

@@ -1,9 +1,11 @@
 /**
- * Python's `json.loads` (CPython 3.10, C scanner `Modules/_json.c`, `strict=True`) and `repr(float)`,
- * reproduced closely enough that a FastAPI 0.92 error body can be rebuilt byte for byte: the same
+ * Python's `json.loads` (CPython 3.10, C scanner `Modules/_json.c`, `strict=True`), reproduced
+ * closely enough that a FastAPI 0.92 error body can be rebuilt byte for byte: the same
  * values (an int literal stays an int, `1.0` stays a float, `NaN`/`Infinity` are accepted), the same
  * first error, the same message, and positions counted in code points as a Python `str` index is.
  */
+
+import { DecodeFailure, scanString } from "./python-json-string.js";
 
 /** A decoded JSON value, typed the way Python's `json` module types it. */
 export type PyValue =
@@ -29,27 +31,10 @@ export interface PyJsonDecodeError {
 
 export type PyJsonResult = { ok: true; value: PyValue } | { ok: false; error: PyJsonDecodeError };
 
-class DecodeFailure {
-  constructor(
-    readonly msg: string,
-    readonly pos: number,
-  ) {}
-}
-
 // json.decoder.WHITESPACE is `[ \t\n\r]*`; _json.c's IS_WHITESPACE is the same four characters.
 const isWs = (c: string | undefined): boolean =>
   c === " " || c === "\t" || c === "\n" || c === "\r";
 const isDigit = (c: string | undefined): boolean => c !== undefined && c >= "0" && c <= "9";
-const ESCAPES: Record<string, string> = {
-  '"': '"',
-  "\\": "\\",
-  "/": "/",
-  b: "\b",
-  f: "\f",
-  n: "\n",
-  r: "\r",
-  t: "\t",
-};
 
 /**
  * Decodes `doc` as `json.loads(doc)` does for a `str` (Starlette passes the body bytes; they are
@@ -212,88 +197,4 @@ function scanNumber(s: string[], start: number): [PyValue, number] {
   // Python ints have no negative zero: int("-0") is 0.
   const value = Number(text) || 0;
   return [{ kind: "int", value, text: text === "-0" ? "0" : text }, idx];
-}
-
-/** `scanstring_unicode(pystr, end, strict=1)`; `end` is just past the opening quote. */
-function scanString(s: string[], end: number): [string, number] {
-  const begin = end - 1;
-  let out = "";
-  for (;;) {
-    let next = end;
-    for (; next < s.length; next++) {
-      const d = s[next] as string;
-      if (d === '"' || d === "\\") break;
-      if (d.charCodeAt(0) <= 0x1f) throw new DecodeFailure("Invalid control character at", next);
-    }
-    if (next >= s.length) throw new DecodeFailure("Unterminated string starting at", begin);
-    out += s.slice(end, next).join("");
-    if (s[next] === '"') return [out, next + 1];
-    next++;
-    if (next === s.length) throw new DecodeFailure("Unterminated string starting at", begin);
-    const escaped = s[next] as string;
-    if (escaped !== "u") {
-      end = next + 1;
-      const char = ESCAPES[escaped];
-      if (char === undefined) throw new DecodeFailure("Invalid \\escape", end - 2);
-      out += char;
-      continue;
-    }
-    next++;
-    end = next + 4;
-    if (end >= s.length) throw new DecodeFailure("Invalid \\uXXXX escape", next - 1);
-    let code = readHex(s, next, end);
-    // A high surrogate followed by `\uDC00`-`\uDFFF` joins into one code point; otherwise the
-    // second escape is read again on its own (`end -= 6` in _json.c).
-    if (code >= 0xd800 && code <= 0xdbff && end + 6 < s.length) {
-      if (s[end] === "\\" && s[end + 1] === "u") {
-        const low = readHex(s, end + 2, end + 6);
-        if (low >= 0xdc00 && low <= 0xdfff) {
-          code = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00);
-          end += 6;
-        }
-      }
-    }
-    out += String.fromCodePoint(code);
-  }
-}
-
-function readHex(s: string[], from: number, to: number): number {
-  let code = 0;
-  for (let i = from; i < to; i++) {
-    const digit = s[i] as string;
-    // Reported at the `u`, which is `end - 5` in _json.c.
-    if (!/^[0-9a-fA-F]$/.test(digit)) throw new DecodeFailure("Invalid \\uXXXX escape", to - 5);
-    code = code * 16 + Number.parseInt(digit, 16);
-  }
-  return code;
-}
-
-/**
- * Python's `repr(float)` (`float_repr_style == 'short'`): the shortest round-trip digits, written
- * in positional form with a trailing `.0` when the decimal exponent is in [-4, 16), otherwise as
- * `d.ddde±XX` with at least two exponent digits; `inf`, `-inf`, `nan` for the rest.
- *
- * @param n - any JavaScript number, read as a Python float.
- * @returns the text `repr(n)` prints in CPython 3.
- * @example
- * pythonFloatRepr(1); // "1.0"
- * pythonFloatRepr(1e16); // "1e+16"
- * pythonFloatRepr(0.00001); // "1e-05"
- */
-export function pythonFloatRepr(n: number): string {
-  if (Number.isNaN(n)) return "nan";
-  if (!Number.isFinite(n)) return n > 0 ? "inf" : "-inf";
-  if (n === 0) return Object.is(n, -0) ? "-0.0" : "0.0";
-  const sign = n < 0 ? "-" : "";
-  // toExponential() without an argument gives the shortest round-trip digits, as repr does.
-  const [mantissa = "", exponent = "0"] = Math.abs(n).toExponential().split("e");
-  const digits = mantissa.replace(".", "");
-  const e = Number(exponent);
-  if (e < -4 || e >= 16) {
-    const m = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
-    return `${sign}${m}e${e < 0 ? "-" : "+"}${String(Math.abs(e)).padStart(2, "0")}`;
-  }
-  if (e < 0) return `${sign}0.${"0".repeat(-e - 1)}${digits}`;
-  const whole = digits.slice(0, e + 1).padEnd(e + 1, "0");
-  return `${sign}${whole}.${digits.slice(e + 1) || "0"}`;
 }

@@ -1,6 +1,7 @@
 import { concatBytes } from "../bytes.js";
 import type { CompletionError } from "../errors.js";
-import { renderValidationBody, type ValidationIssue } from "./validation.js";
+import { bodyKeyOf, type FieldOption } from "../fields.js";
+import { renderValidationBody, type ValidationIssue } from "./fastapi-detail.js";
 
 const JSON_HEADERS = { "content-type": "application/json" };
 
@@ -17,16 +18,11 @@ export function json(status: number, body: string, extra: Record<string, string>
   return new Response(body, { status, headers: { ...JSON_HEADERS, ...extra } });
 }
 
-/** Where each completion() failure lands in the original's body, for the 422 `loc`. */
-const FIELD_OF: Record<string, string> = {
-  unknown_prompt: "prompt_name",
-  invalid_prompt: "prompt_name",
-  unknown_model: "model_name",
-};
-const SNAKE: Record<string, string> = {
-  promptName: "prompt_name",
-  maxTokens: "max_tokens",
-  model: "model_name",
+/** The option each completion() failure is about, for the 422 `loc`. */
+const OPTION_OF: Partial<Record<CompletionError["code"], FieldOption>> = {
+  unknown_prompt: "promptName",
+  invalid_prompt: "promptName",
+  unknown_model: "model",
 };
 
 /** The 503 a request gets while the server shuts down. */
@@ -55,10 +51,10 @@ export function errorResponse(
     const detail = { code: "internal", message: "The server's model configuration is invalid" };
     return json(500, JSON.stringify({ detail }), cors);
   }
-  const field = FIELD_OF[error.code];
-  if (field !== undefined || error.code === "invalid_options") {
+  const option = OPTION_OF[error.code];
+  if (option !== undefined || error.code === "invalid_options") {
     const path = error.issues?.[0]?.path ?? [];
-    const name = field ?? SNAKE[String(path[0])] ?? String(path[0] ?? "body");
+    const name = bodyKeyOf(option ?? String(path[0])) ?? String(path[0] ?? "body");
     const issue: ValidationIssue = {
       loc: ["body", name],
       msg: error.message,

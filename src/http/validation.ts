@@ -1,6 +1,6 @@
 /**
- * The request body of `POST /other/completion`, validated as the Python original (FastAPI 0.92 on
- * pydantic 1.10, Python 3.10) validates it, with its 422 body rebuilt byte for byte.
+ * The request body of `POST /other/completion`, read as the Python original (FastAPI 0.92 on
+ * pydantic 1.10, Python 3.10) reads it, with its 422 body rebuilt byte for byte.
  *
  * Sources followed (FastAPI 0.92, pydantic 1.10.x as last released):
  * - `fastapi/routing.py` `get_request_handler`: an empty body is `None`; a body is parsed as JSON
@@ -11,14 +11,27 @@
  *   `AttributeError` (a body that is not a dict) appends "field required" for that field and moves on;
  *   a value that `is None` (absent *or* JSON `null`) is "field required" if the field is required,
  *   else the field's default — pydantic never sees a `None`.
- * - `pydantic/validators.py` `str_validator`, `bool_validator`, `int_validator`, `float_validator`,
- *   `number_size_validator`; `pydantic/error_wrappers.py` `error_dict` (keys loc, msg, type, then ctx
- *   only when non-empty); `fastapi/exception_handlers.py` → `JSONResponse` → `json.dumps(...,
- *   ensure_ascii=False, allow_nan=False, separators=(",", ":"))`.
+ * - `pydantic/error_wrappers.py` `error_dict` (keys loc, msg, type, then ctx only when non-empty);
+ *   `fastapi/exception_handlers.py` → `JSONResponse` → `json.dumps(..., ensure_ascii=False,
+ *   allow_nan=False, separators=(",", ":"))`.
+ *
+ * Validated once: pydantic's validators only convert each value to its Python type here
+ * (`pydantic.ts`); the converted values, renamed to `completion()` options, are judged by the
+ * library's own validator, the one `completion()` uses. The split that remains is real: the body
+ * coerces (`"0.5"`, `1`, `"yes"` are accepted, as they were), options are strict.
  */
-import { loadsPython, type PyValue, pythonFloatRepr } from "./python-json.js";
+import { TEMPERATURE_RANGE } from "../defaults.js";
+import { type CompletionError, isCompletionError } from "../errors.js";
+import { type BodyKey, type FieldOption, optionsFromBody, REQUEST_FIELDS } from "../fields.js";
+import type { ModelRegistry } from "../models.js";
+import { type ParsedCompletionOptions, parseCompletionOptions } from "../options.js";
+import { renderValidationBody, type ValidationIssue } from "./fastapi-detail.js";
+import { CONVERTERS, type Problem, rangeProblem } from "./pydantic.js";
+import { loadsPython, type PyValue } from "./python-json.js";
+import { pyStrip, pythonFloatRepr } from "./python-numbers.js";
 
-export { pythonFloatRepr };
+export type { ValidationIssue };
+export { pythonFloatRepr, renderValidationBody };
 
 /** The validated body, snake_case as on the wire. */
 export interface CompletionBody {
@@ -31,32 +44,33 @@ export interface CompletionBody {
   prompt_name: string;
 }
 
-/** One entry of FastAPI's `detail` array. */
-export interface ValidationIssue {
-  loc: (string | number)[];
-  msg: string;
-  type: string;
-  ctx?: Record<string, unknown>;
-}
-
 export type BodyParseResult =
   | { ok: true; value: CompletionBody }
   | { ok: false; status: 422; body: string; detail: ValidationIssue[] };
 
-type Problem = Omit<ValidationIssue, "loc">;
-type Checked<T> = { ok: true; value: T } | { ok: false; problem: Problem };
-type Kind = "str" | "bool" | "temperature" | "int";
+/** Values a server gives absent (or `null`) body keys in place of the original's defaults. */
+export type BodyDefaults = Partial<
+  Pick<CompletionBody, "temperature" | "max_tokens" | "prompt_name" | "model_name">
+>;
+
+/**
+ * A body read through: FastAPI's 422, or the body with the library's verdict on its values — the
+ * parsed options, or the error for a rule the original did not have (a prompt name with a `/`).
+ */
+export type BodyReading =
+  | Extract<BodyParseResult, { ok: false }>
+  | { ok: true; value: CompletionBody; options: ParsedCompletionOptions | CompletionError };
 
 const MISSING: Problem = { msg: "field required", type: "value_error.missing" };
-const FIELDS: readonly { name: keyof CompletionBody; kind: Kind; required?: true }[] = [
-  { name: "query", kind: "str", required: true },
-  { name: "stream", kind: "bool" },
-  { name: "echo", kind: "bool" },
-  { name: "model_name", kind: "str" },
-  { name: "temperature", kind: "temperature" },
-  { name: "max_tokens", kind: "int" },
-  { name: "prompt_name", kind: "str" },
-];
+
+/**
+ * The one rule the original declared on its body — `temperature: confloat(ge=0.0, le=1.0)` — which
+ * FastAPI enforced before the endpoint ran, in its own words. The library's validator judges the
+ * value (by the same `TEMPERATURE_RANGE`); a breach is worded here as pydantic worded it.
+ */
+const DECLARED: Partial<Record<FieldOption, (value: unknown) => Problem>> = {
+  temperature: (value) => rangeProblem(value as number, TEMPERATURE_RANGE),
+};
 
 /**
  * Validates a raw `POST /other/completion` body as FastAPI 0.92 + pydantic 1.10 would. Pure: no I/O,
@@ -66,7 +80,7 @@ const FIELDS: readonly { name: keyof CompletionBody; kind: Kind; required?: true
  *   `json.loads(bytes)` decodes with `utf-8-sig`.
  * @param contentType - the `content-type` header, or `null` when absent.
  * @param defaults - values for absent (or `null`) optional keys.
- * @defaultValue `defaults`: `{ model_name: null, temperature: 0.7, max_tokens: 1024, prompt_name: "default" }`
+ * @defaultValue `defaults`: the original's (`defaults.ts`), and `model_name: null`
  * @returns the parsed body, or a 422 with `detail` and its exact JSON text.
  * @example
  * const r = parseCompletionBody('{"query":"hi"}', "application/json");
@@ -75,56 +89,93 @@ const FIELDS: readonly { name: keyof CompletionBody; kind: Kind; required?: true
 export function parseCompletionBody(
   text: string,
   contentType: string | null,
-  defaults: Partial<
-    Pick<CompletionBody, "temperature" | "max_tokens" | "prompt_name" | "model_name">
-  > = {},
+  defaults: BodyDefaults = {},
 ): BodyParseResult {
-  let received: PyValue | "bytes" = { kind: "none" };
-  if (text !== "") {
-    if (!isJsonContentType(contentType)) received = "bytes";
-    else {
-      const parsed = loadsPython(text.startsWith("\ufeff") ? text.slice(1) : text);
-      if (!parsed.ok) {
-        const { message, msg, doc, pos, lineno, colno } = parsed.error;
-        const ctx = { msg, doc, pos, lineno, colno };
-        return invalid([{ loc: ["body", pos], msg: message, type: "value_error.jsondecode", ctx }]);
-      }
-      received = parsed.value;
-    }
-  }
-  const fallback: Record<string, unknown> = {
-    stream: false,
-    echo: false,
-    model_name: null,
-    temperature: 0.7,
-    max_tokens: 1024,
-    prompt_name: "default",
-  };
-  for (const [key, given] of Object.entries(defaults))
-    if (given !== undefined) fallback[key] = given;
-  const values: Record<string, unknown> = {};
-  const detail: ValidationIssue[] = [];
-  for (const field of FIELDS) {
-    const loc = ["body", field.name];
-    if (received === "bytes" || (received.kind !== "none" && received.kind !== "dict")) {
-      detail.push({ loc, ...MISSING }); // bytes, list, str, number: no `.get` → AttributeError
-      continue;
-    }
-    const value = received.kind === "dict" ? received.entries.get(field.name) : undefined;
-    if (value === undefined || value.kind === "none") {
-      if (field.required) detail.push({ loc, ...MISSING });
-      else values[field.name] = fallback[field.name];
-      continue;
-    }
-    const checked = VALIDATORS[field.kind](value);
-    if (checked.ok) values[field.name] = checked.value;
-    else detail.push({ loc, ...checked.problem });
-  }
-  if (detail.length > 0) return invalid(detail);
-  return { ok: true, value: values as unknown as CompletionBody };
+  const reading = readCompletionBody(text, contentType, defaults);
+  return reading.ok ? { ok: true, value: reading.value } : reading;
 }
 
-function invalid(detail: ValidationIssue[]): BodyParseResult {
+/**
+ * {@link parseCompletionBody}, plus the library's verdict on the values together with the server's
+ * own options — what the handler runs with.
+ *
+ * @internal
+ */
+export function readCompletionBody(
+  text: string,
+  contentType: string | null,
+  defaults: BodyDefaults = {},
+  server: { models?: ModelRegistry; promptsDir?: string } = {},
+): BodyReading {
+  const received = receive(text, contentType);
+  if ("issue" in received) return invalid([received.issue]);
+  const values: Partial<Record<BodyKey, unknown>> = {};
+  const problems = new Map<BodyKey, Problem>();
+  const fromBody = new Set<BodyKey>();
+  for (const field of REQUEST_FIELDS) {
+    const body = received.body;
+    if (body === "bytes" || (body.kind !== "none" && body.kind !== "dict")) {
+      problems.set(field.body, MISSING); // bytes, list, str, number: no `.get` → AttributeError
+      continue;
+    }
+    const value = body.kind === "dict" ? body.entries.get(field.body) : undefined;
+    if (value === undefined || value.kind === "none") {
+      if ("required" in field) problems.set(field.body, MISSING);
+      else {
+        const given = defaults[field.body as keyof BodyDefaults];
+        values[field.body] = given === undefined ? field.default : given;
+      }
+      continue;
+    }
+    const converted = CONVERTERS[field.wire](value);
+    if (converted.ok) {
+      values[field.body] = converted.value;
+      fromBody.add(field.body);
+    } else problems.set(field.body, converted.problem);
+  }
+  const verdict = judge({ ...optionsFromBody(values), ...server });
+  for (const issue of isCompletionError(verdict) ? (verdict.issues ?? []) : []) {
+    const field = REQUEST_FIELDS.find(({ option }) => option === issue.path[0]);
+    const declared = field && DECLARED[field.option];
+    if (field && declared && fromBody.has(field.body) && !problems.has(field.body))
+      problems.set(field.body, declared(values[field.body]));
+  }
+  if (problems.size > 0) {
+    return invalid(
+      REQUEST_FIELDS.flatMap(({ body }) => {
+        const problem = problems.get(body);
+        return problem === undefined ? [] : [{ loc: ["body", body], ...problem }];
+      }),
+    );
+  }
+  return { ok: true, value: values as unknown as CompletionBody, options: verdict };
+}
+
+/** `completion()`'s validator, its error returned rather than thrown. */
+function judge(options: Record<string, unknown>): ParsedCompletionOptions | CompletionError {
+  try {
+    return parseCompletionOptions(options);
+  } catch (error) {
+    if (isCompletionError(error)) return error;
+    throw error;
+  }
+}
+
+/** The body as FastAPI hands it on: `bytes`, a JSON value (`None` when empty), or a decode error. */
+function receive(
+  text: string,
+  contentType: string | null,
+): { body: PyValue | "bytes" } | { issue: ValidationIssue } {
+  if (text === "") return { body: { kind: "none" } };
+  if (!isJsonContentType(contentType)) return { body: "bytes" };
+  const parsed = loadsPython(text.startsWith("\ufeff") ? text.slice(1) : text);
+  if (parsed.ok) return { body: parsed.value };
+  const { message, msg, doc, pos, lineno, colno } = parsed.error;
+  const ctx = { msg, doc, pos, lineno, colno };
+  return { issue: { loc: ["body", pos], msg: message, type: "value_error.jsondecode", ctx } };
+}
+
+function invalid(detail: ValidationIssue[]): Extract<BodyParseResult, { ok: false }> {
   return { ok: false, status: 422, body: renderValidationBody(detail), detail };
 }
 
@@ -140,154 +191,4 @@ function isJsonContentType(value: string | null): boolean {
   if (parts.length !== 2 || parts[0] !== "application") return false;
   const subtype = parts[1] as string;
   return subtype === "json" || subtype.endsWith("+json");
-}
-
-const VALIDATORS: Record<Kind, (v: PyValue) => Checked<unknown>> = {
-  // str_validator: str as is; int and float (bool is an int) through str(); else StrError.
-  str(v) {
-    if (v.kind === "str") return ok(v.value);
-    if (v.kind === "int") return ok(v.text);
-    if (v.kind === "float") return ok(pythonFloatRepr(v.value));
-    if (v.kind === "bool") return ok(v.value ? "True" : "False");
-    return fail("str type expected", "type_error.str");
-  },
-  // bool_validator: `v in BOOL_TRUE/BOOL_FALSE` after str.lower(); a Python set finds 1.0 and -0.0
-  // as 1 and 0, and a JS Set compares numbers the same way (SameValueZero).
-  bool(v) {
-    if (v.kind === "bool") return ok(v.value);
-    const key = v.kind === "str" ? v.value.toLowerCase() : "value" in v ? v.value : undefined;
-    if (BOOL_TRUE.has(key)) return ok(true);
-    if (BOOL_FALSE.has(key)) return ok(false);
-    return fail("value could not be parsed to a boolean", "type_error.bool");
-  },
-  // int_validator (1.10.2+): int as is; else int(v), catching TypeError/ValueError/OverflowError;
-  // a str longer than 4300 characters is refused before int() (CVE-2020-10735).
-  int(v) {
-    let n: number | undefined;
-    if (v.kind === "int") n = v.value;
-    else if (v.kind === "bool") n = v.value ? 1 : 0;
-    else if (v.kind === "float" && Number.isFinite(v.value)) n = Math.trunc(v.value) || 0;
-    else if (v.kind === "str" && codePointLength(v.value) <= 4300) n = pyInt(v.value);
-    return n === undefined ? fail("value is not a valid integer", "type_error.integer") : ok(n);
-  },
-  // confloat(ge=0.0, le=1.0): float_validator, then number_size_validator (`not v >= ge` first,
-  // so NaN fails ge; then `not v <= le`); allow_inf_nan defaults to True.
-  temperature(v) {
-    let n: number | undefined;
-    if (v.kind === "float") n = v.value;
-    else if (v.kind === "bool") n = v.value ? 1 : 0;
-    // float(int) raises OverflowError past 1.8e308, which float_validator does not catch (a 500 in
-    // the original); reported here as the type error it really is.
-    else if (v.kind === "int" && Number.isFinite(v.value)) n = v.value;
-    else if (v.kind === "str") n = pyFloat(v.value);
-    if (n === undefined) return fail("value is not a valid float", "type_error.float");
-    if (!(n >= 0)) return bound("greater than or equal to", "value_error.number.not_ge", 0);
-    if (!(n <= 1)) return bound("less than or equal to", "value_error.number.not_le", 1);
-    return ok(n);
-  },
-};
-
-const ok = <T>(value: T): Checked<T> => ({ ok: true, value });
-const fail = (msg: string, type: string): Checked<never> => ({ ok: false, problem: { msg, type } });
-const bound = (words: string, type: string, limit: number): Checked<never> => ({
-  ok: false,
-  problem: {
-    msg: `ensure this value is ${words} ${pythonFloatRepr(limit)}`,
-    type,
-    ctx: { limit_value: limit },
-  },
-});
-
-const BOOL_TRUE = new Set<unknown>([1, "1", "on", "t", "true", "y", "yes"]);
-const BOOL_FALSE = new Set<unknown>([0, "0", "off", "f", "false", "n", "no"]);
-const codePointLength = (s: string): number => Array.from(s).length;
-const ASCII_SPACE = /^[ \t\n\v\f\r]+|[ \t\n\v\f\r]+$/g;
-// Py_UNICODE_ISSPACE (Unicode 13): what str.strip() removes.
-const PY_SPACE =
-  "[\\t-\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
-const PY_STRIP = new RegExp(`^${PY_SPACE}+|${PY_SPACE}+$`, "g");
-const IS_PY_SPACE = new RegExp(`^${PY_SPACE}$`);
-const pyStrip = (s: string): string => s.replace(PY_STRIP, "");
-
-/**
- * `_PyUnicode_TransformDecimalAndSpaceToASCII`, which float() and int() apply first: non-ASCII
- * whitespace becomes a space and any Unicode decimal digit its ASCII digit; any other non-ASCII
- * character makes the string unparseable (CPython writes `?` there).
- */
-function toAsciiNumeral(s: string): string | undefined {
-  let out = "";
-  for (const ch of s) {
-    const cp = ch.codePointAt(0) as number;
-    if (cp < 127) out += ch;
-    else if (IS_PY_SPACE.test(ch)) out += " ";
-    else if (/\p{Nd}/u.test(ch)) {
-      // Unicode guarantees decimal digits come in contiguous runs of ten, 0 to 9.
-      let start = cp;
-      while (/\p{Nd}/u.test(String.fromCodePoint(start - 1))) start--;
-      out += String((cp - start) % 10);
-    } else return undefined;
-  }
-  return out;
-}
-
-/** Python `float(str)`: `_Py_string_to_number_with_underscores` + `PyOS_string_to_double`. */
-function pyFloat(raw: string): number | undefined {
-  let s = toAsciiNumeral(raw);
-  if (s === undefined) return undefined;
-  if (s.includes("_")) {
-    // One underscore at a time, only between two digits; checked before the whitespace is stripped.
-    if (/(^|[^0-9])_|_($|[^0-9])/.test(s)) return undefined;
-    s = s.replaceAll("_", "");
-  }
-  s = s.replace(ASCII_SPACE, "");
-  const special = /^([+-]?)(?:(inf(?:inity)?)|nan)$/i.exec(s);
-  if (special) return special[2] ? (special[1] === "-" ? -Infinity : Infinity) : Number.NaN;
-  return /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/.test(s) ? Number(s) : undefined;
-}
-
-/** Python `int(str)` in base 10: whitespace, a sign, digits with single underscores between. */
-function pyInt(raw: string): number | undefined {
-  const s = toAsciiNumeral(raw);
-  const m = s === undefined ? null : /^[ \t\n\v\f\r]*([+-]?)(\d+(?:_\d+)*)[ \t\n\v\f\r]*$/.exec(s);
-  if (!m) return undefined;
-  const n = Number((m[2] as string).replaceAll("_", ""));
-  return m[1] === "-" ? -n || 0 : n;
-}
-
-/**
- * Renders FastAPI's `{"detail": [...]}` body with Python's compact `json.dumps` (non-ASCII kept).
- * Numbers: a number under the key `limit_value` is a Python float (this endpoint's `ge`/`le` bounds
- * are floats, so `1` prints `1.0`); any other number prints as an int when integral, else as a float.
- * Non-finite numbers print `null` (Python would fail with `allow_nan=False`).
- *
- * @param detail - the issues, in order; `ctx` is left out when absent or empty, as pydantic does.
- * @returns the exact response body text.
- * @example
- * renderValidationBody([{ loc: ["body", "prompt_name"], msg: "unknown prompt", type: "value_error" }]);
- * // '{"detail":[{"loc":["body","prompt_name"],"msg":"unknown prompt","type":"value_error"}]}'
- */
-export function renderValidationBody(detail: ValidationIssue[]): string {
-  const issues = detail.map(({ loc, msg, type, ctx }) => {
-    const head = `{"loc":${render(loc)},"msg":${render(msg)},"type":${render(type)}`;
-    const hasCtx = ctx !== undefined && Object.keys(ctx).length > 0;
-    return hasCtx ? `${head},"ctx":${render(ctx)}}` : `${head}}`;
-  });
-  return `{"detail":[${issues.join(",")}]}`;
-}
-
-function render(value: unknown, asFloat = false): string {
-  if (typeof value === "string") return JSON.stringify(value); // same escapes as ensure_ascii=False
-  if (typeof value === "number") {
-    if (!Number.isFinite(value)) return "null";
-    if (asFloat || !Number.isInteger(value)) return pythonFloatRepr(value);
-    return BigInt(value).toString();
-  }
-  if (typeof value === "bigint") return value.toString();
-  if (typeof value === "boolean") return value ? "true" : "false";
-  if (Array.isArray(value)) return `[${value.map((item) => render(item)).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${render(v, k === "limit_value")}`).join(",")}}`;
-  }
-  return "null";
 }

@@ -8,9 +8,6 @@ import type { CallbackManagerForChainRun } from "@langchain/core/callbacks/manag
 import type { BasePromptValueInterface } from "@langchain/core/prompt_values";
 import type { RunnableConfig } from "@langchain/core/runnables";
 
-/** The time a run may wait on the endpoint when nobody says otherwise: the openai SDK's own. */
-export const DEFAULT_TIMEOUT_MS = 600_000;
-
 /** Everything a run needs, decided before it starts. */
 export interface RunPlan {
   /** A LangChain model, or a runnable wrapping one. */

@@ -2,6 +2,7 @@ import type { Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer, type Http2Bindings, type HttpBindings } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
+import { GRACE_MS, SERVE_HOST, SERVE_PORT } from "../../defaults.js";
 import {
   type CompletionHandlerOptions,
   completionResponder,
@@ -55,10 +56,10 @@ export interface CompletionServer {
  */
 export async function serveCompletion(options: ServeOptions = {}): Promise<CompletionServer> {
   const {
-    host = "127.0.0.1",
-    port = 7861,
+    host = SERVE_HOST,
+    port = SERVE_PORT,
     log: logOption,
-    graceMs = 10_000,
+    graceMs = GRACE_MS,
     ...handlerOptions
   } = options;
   const log =

@@ -1,0 +1,68 @@
+/**
+ * What `createCompletionHandler` is given, and what it hands a transport and an access log.
+ *
+ * @packageDocumentation
+ */
+
+import type { ModelRegistry } from "../models.js";
+import type { SseSession } from "./session.js";
+import type { BodyDefaults } from "./validation.js";
+
+/** Options of {@link createCompletionHandler}. */
+export interface CompletionHandlerOptions {
+  /** Model name → endpoint; the first entry is the default `model_name`. Clients may name only these. */
+  models?: ModelRegistry;
+  /** A directory overlaying the bundled `prompts/`. */
+  promptsDir?: string;
+  /** Defaults for absent body keys. @defaultValue the original's: temperature 0.7, max_tokens 1024, prompt_name "default" */
+  defaults?: BodyDefaults;
+  /** Milliseconds between `: ping` comments, from the start of the response. @defaultValue `15000` (sse-starlette's) */
+  pingIntervalMs?: number;
+  /** Largest accepted body; larger gets 413. @defaultValue `1048576` (1 MiB) */
+  maxBodyBytes?: number;
+  /** Origins allowed by CORS (`"*"` for any); none by default. */
+  corsOrigins?: readonly string[] | "*";
+  /** The route. @defaultValue `"/other/completion"` */
+  path?: string;
+  /**
+   * Milliseconds a request may wait on the model endpoint (headers, first token, each gap) before
+   * it fails with `upstream_timeout`: 504 before the response headers, an `event: error` after.
+   * A model entry's own `timeout` wins.
+   * @defaultValue `120000` (2 minutes)
+   */
+  timeoutMs?: number;
+  /**
+   * Milliseconds a client may accept no bytes of its event stream before it is dropped and its
+   * upstream request aborted (logged as `client_timeout`). Pings do not count as progress.
+   * @defaultValue `60000`
+   */
+  clientTimeoutMs?: number;
+  /**
+   * Aborting it ends every request in flight (server shutdown): streams with an `event: error`
+   * frame of code `shutting_down`, requests still waiting for their headers with a 503.
+   */
+  signal?: AbortSignal;
+  /** Called once per request when its response has been fully sent or abandoned (for access logs). */
+  onRequestEnd?: (entry: RequestLogEntry) => void;
+}
+
+/** What {@link CompletionHandlerOptions.onRequestEnd} receives: no bodies, no keys. */
+export interface RequestLogEntry {
+  method: string;
+  path: string;
+  status: number;
+  durationMs: number;
+  tokens: number;
+  /**
+   * Why the request failed or ended early: an error code (also after the headers were sent),
+   * `client_closed`, `client_timeout` or `shutting_down`.
+   */
+  error?: string;
+}
+
+/** A response whose body is an event stream, for a transport to write (see `node/write-session.ts`). */
+export interface SessionReply {
+  status: number;
+  headers: Record<string, string>;
+  session: SseSession;
+}
