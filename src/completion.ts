@@ -6,11 +6,8 @@ import { CompletionChain } from "./chain.js";
 import type { RunExtras } from "./chain-options.js";
 import { CompletionError, isCompletionError } from "./errors.js";
 import { resolveModel } from "./build-model.js";
-import {
-  type CompletionOptions,
-  type ParsedCompletionOptions,
-  parseCompletionOptions,
-} from "./options.js";
+import type { CompletionOptions, ParsedCompletionOptions } from "./options.js";
+import { parseCompletionOptions } from "./parse-options.js";
 import { loadPromptTemplate, parsePromptTemplate } from "./prompts.js";
 import { toCompletionError } from "./run/failures.js";
 import { concatenate } from "./run/consume.js";

@@ -2,12 +2,6 @@ import type { Callbacks } from "@langchain/core/callbacks/manager";
 import type { BasePromptTemplate } from "@langchain/core/prompts";
 import type { CompletionModel } from "./chain-options.js";
 import type { ModelRegistry } from "./models.js";
-import { parseCommonOptions } from "./options-fast-path.js";
-import { parseWithSchema } from "./options-schema.js";
-
-export { MAX_TIMEOUT_MS } from "./defaults.js";
-export { parseCommonOptions } from "./options-fast-path.js";
-export { modelRegistrySchema, parseWithSchema } from "./options-schema.js";
 
 /**
  * Options of `completion()`. Names are the Python original's, in camelCase. The defaults are
@@ -70,20 +64,4 @@ export interface ParsedCompletionOptions
   /** `undefined` → not sent. */
   maxTokens: number | undefined;
   promptName: string;
-}
-
-/**
- * Validates `completion()` options and applies the defaults: the fast path for the common case,
- * the schema (which alone words errors) for everything else.
- *
- * @param input - anything passed as `completion()` options
- * @throws CompletionError `invalid_options`, naming the field: "`temperature` must be between 0 and
- * 1, got 1.5"
- * @example
- * ```ts
- * parseCompletionOptions({ query: "hi" }).promptName; // "default"
- * ```
- */
-export function parseCompletionOptions(input: unknown): ParsedCompletionOptions {
-  return parseCommonOptions(input) ?? parseWithSchema(input);
 }

@@ -161,7 +161,10 @@ const TSDOC: Record<string, Record<string, string[]>> = {
     promptName: [code(DEFAULT_PROMPT_NAME)],
     timeout: [code(DEFAULT_TIMEOUT_MS)],
   },
-  "src/chain.ts": { timeout: [code(DEFAULT_TIMEOUT_MS)], promptName: [code(DEFAULT_PROMPT_NAME)] },
+  "src/chain-options.ts": {
+    timeout: [code(DEFAULT_TIMEOUT_MS)],
+    promptName: [code(DEFAULT_PROMPT_NAME)],
+  },
   "src/models.ts": { timeout: [code(DEFAULT_TIMEOUT_MS), code(SERVE_TIMEOUT_MS)] },
   "src/http/handler-options.ts": {
     defaults: [

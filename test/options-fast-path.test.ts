@@ -2,11 +2,9 @@ import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import { PromptTemplate } from "@langchain/core/prompts";
 import { FakeListChatModel } from "@langchain/core/utils/testing";
 import { describe, expect, test } from "vitest";
-import {
-  type ParsedCompletionOptions,
-  parseCommonOptions,
-  parseWithSchema,
-} from "../src/options.js";
+import type { ParsedCompletionOptions } from "../src/options.js";
+import { parseCommonOptions } from "../src/options-fast-path.js";
+import { parseWithSchema } from "../src/options-schema.js";
 import { seeded } from "./helpers/random.js";
 
 class Handler extends BaseCallbackHandler {

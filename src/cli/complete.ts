@@ -10,7 +10,8 @@ import {
 } from "../defaults.js";
 import { isCompletionError } from "../errors.js";
 import { REQUEST_FIELDS } from "../fields.js";
-import { type CompletionOptions, parseCompletionOptions } from "../options.js";
+import type { CompletionOptions } from "../options.js";
+import { parseCompletionOptions } from "../parse-options.js";
 import { CliError, usageError } from "./cli-error.js";
 import { endpointFromFlags } from "./endpoint.js";
 import { joinNegativeNumbers, numberFlag, secondsFlag } from "./flags.js";

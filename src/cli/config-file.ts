@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import type { ModelRegistry } from "../models.js";
-import { modelRegistrySchema } from "../options.js";
+import { modelRegistrySchema } from "../options-schema.js";
 import { checkBaseURL } from "./base-url.js";
 import { usageError } from "./cli-error.js";
 import { locateJsonSyntaxError } from "./json-syntax.js";

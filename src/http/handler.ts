@@ -7,7 +7,7 @@ import {
   SERVE_TIMEOUT_MS,
 } from "../defaults.js";
 import { isCompletionError } from "../errors.js";
-import { parseCompletionOptions } from "../options.js";
+import { parseCompletionOptions } from "../parse-options.js";
 import type { CompletionHandlerOptions, SessionReply } from "./handler-options.js";
 import { corsHeaders, errorResponse, json, readBody, SSE_HEADERS } from "./responses.js";
 import { runOptions } from "./run-options.js";
