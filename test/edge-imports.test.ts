@@ -69,7 +69,9 @@ describe.each(["src/index.ts", "src/http/index.ts"])("%s at import time", (entry
   });
 
   it("loads LangChain (the walk reaches the model code)", () => {
-    expect([...externals.keys()].some((specifier) => specifier.startsWith("@langchain/"))).toBe(true);
+    expect([...externals.keys()].some((specifier) => specifier.startsWith("@langchain/"))).toBe(
+      true,
+    );
   });
 });
 
