@@ -43,6 +43,13 @@ interface ReadStream {
   error?: unknown;
 }
 
+/** POSTs `body` with a signal: the response body's reader, and the controller that aborts it. */
+async function abortablePost(path: string, body: unknown) {
+  const controller = new AbortController();
+  const response = await post(path, body, { signal: controller.signal });
+  return { controller, reader: response.body?.getReader() };
+}
+
 /** Reads a streamed body to its end (or failure), parsing SSE with eventsource-parser. */
 async function readStream(response: Response): Promise<ReadStream> {
   const events: string[] = [];
@@ -507,13 +514,10 @@ describe("connections and cancellation", () => {
   test("aborting a slow stream closes its connection at once and stops the pending token timer", async () => {
     const s = await start({ delayMs: 5000 });
     const timersBefore = activeTimers();
-    const controller = new AbortController();
-    const response = await post(
-      "/chat/completions",
-      { messages: [{ role: "user", content: PROMPT }], stream: true },
-      { signal: controller.signal },
-    );
-    const reader = response.body?.getReader();
+    const { controller, reader } = await abortablePost("/chat/completions", {
+      messages: [{ role: "user", content: PROMPT }],
+      stream: true,
+    });
     await reader?.read(); // the role chunk; the first token is 5 s away
     expect(s.openConnections()).toBe(1);
     expect(activeTimers()).toBeGreaterThan(timersBefore);
@@ -528,13 +532,10 @@ describe("connections and cancellation", () => {
 
   test("tokensSent stops growing once the client has gone away mid-stream", async () => {
     const s = await start({ tokens: Array.from({ length: 200 }, (_, i) => `t${i} `), delayMs: 5 });
-    const controller = new AbortController();
-    const response = await post(
-      "/completions",
-      { prompt: "x", stream: true },
-      { signal: controller.signal },
-    );
-    const reader = response.body?.getReader();
+    const { controller, reader } = await abortablePost("/completions", {
+      prompt: "x",
+      stream: true,
+    });
     while (s.tokensSent() < 3) await reader?.read();
     controller.abort();
     await s.waitForConnections(0);
@@ -553,13 +554,10 @@ describe("connections and cancellation", () => {
         return index === 0 ? 0 : 5000;
       },
     });
-    const controller = new AbortController();
-    const response = await post(
-      "/completions",
-      { prompt: "x", stream: true },
-      { signal: controller.signal },
-    );
-    const reader = response.body?.getReader();
+    const { controller, reader } = await abortablePost("/completions", {
+      prompt: "x",
+      stream: true,
+    });
     const first = new TextDecoder().decode((await reader?.read())?.value);
     expect(first).toContain('"text":"a"');
     expect(s.tokensSent()).toBe(1);
@@ -651,14 +649,16 @@ describe("the openai SDK as a client", () => {
 });
 
 describe("LangChain's OpenAI models as clients", () => {
+  const fields = (s: TestingServer) => ({
+    model: "testing-model",
+    apiKey: "x",
+    maxRetries: 0,
+    configuration: { baseURL: s.url },
+  });
+
   test("ChatOpenAI streams the echoed message and invokes without streaming", async () => {
     const s = await start();
-    const chat = new ChatOpenAI({
-      model: "testing-model",
-      apiKey: "x",
-      maxRetries: 0,
-      configuration: { baseURL: s.url },
-    });
+    const chat = new ChatOpenAI(fields(s));
     let text = "";
     for await (const chunk of await chat.stream(PROMPT)) text += String(chunk.content);
     expect(text).toBe(PROMPT);
@@ -672,12 +672,7 @@ describe("LangChain's OpenAI models as clients", () => {
 
   test("LangChain's completions OpenAI streams a string prompt and invokes with an array prompt", async () => {
     const s = await start();
-    const llm = new LangChainOpenAI({
-      model: "testing-model",
-      apiKey: "x",
-      maxRetries: 0,
-      configuration: { baseURL: s.url },
-    });
+    const llm = new LangChainOpenAI(fields(s));
     const tokens: string[] = [];
     for await (const token of await llm.stream(PROMPT)) tokens.push(token);
     expect(tokens.join("")).toBe(PROMPT);
