@@ -326,26 +326,38 @@ async function endpointFor(failure: Failure): Promise<Endpoint> {
   return { baseURL: hostile.url, hostile };
 }
 
+/** The failures with their index, from which each source picks its key and its kind of model. */
+const CASES = FAILURES.map((failure, index) => ({ ...failure, index }));
+
+/**
+ * The key and the kind of model (chat or not) the `sourceIndex`th source uses for `failure`:
+ * the keys and kinds in turn, so that every key and kind meets every failure.
+ */
+function keyFor(failure: { index: number }, sourceIndex: number) {
+  const turn = failure.index + sourceIndex;
+  return { key: KEYS[turn % KEYS.length] as string, chat: turn % 2 === 0 };
+}
+
+/** Aborts `controller` once `hostile` has sent one more token. */
+function abortAfterNextToken(hostile: HostileUpstream, controller: AbortController): void {
+  const next = hostile.tokensSent() + 1;
+  void hostile.waitForTokens(next).then(() => controller.abort());
+}
+
 describe("the API key appears in no message, stack, cause chain, inspect output or JSON", () => {
-  test.each(FAILURES.map((failure, index) => ({ ...failure, index })))(
+  test.each(CASES)(
     "$what: every error from every entry point is clean, wherever the key came from",
     async (failure) => {
       const { baseURL, hostile } = await endpointFor(failure);
       let runs = 0;
       for (const [sourceIndex, source] of SOURCES.entries()) {
         if (failure.skip?.includes(source)) continue;
-        const key = KEYS[(failure.index + sourceIndex) % KEYS.length] as string;
-        const chat =
-          source === "provider string" ||
-          source === "initChatModel" ||
-          (failure.index + sourceIndex) % 2 === 0;
+        const { key, chat: alternate } = keyFor(failure, sourceIndex);
+        const chat = source === "provider string" || source === "initChatModel" || alternate;
         for (const path of PATHS) {
           const target = await targetFor(source, key, baseURL, chat);
           const controller = new AbortController();
-          if (failure.abort && hostile !== undefined) {
-            const next = hostile.tokensSent() + 1;
-            void hostile.waitForTokens(next).then(() => controller.abort());
-          }
+          if (failure.abort && hostile !== undefined) abortAfterNextToken(hostile, controller);
           const where = `${source} key ${JSON.stringify(key)} (${chat ? "chat" : "completion"}), ${path}`;
           const error = await thrownBy(path, target, {
             ...(failure.abort ? { signal: controller.signal } : {}),
@@ -520,14 +532,35 @@ async function logged(lines: string[]): Promise<void> {
   while (lines.length === 0) await sleep(5);
 }
 
+/**
+ * Serves a chat model with `key` and `baseURL` from `source` over `transport`, POSTs one query and
+ * closes the endpoint: the response's status, and all that was printed (the body, the access log
+ * lines, the console).
+ */
+async function answerFor(
+  source: HttpSource,
+  transport: Transport,
+  key: string,
+  baseURL: string,
+  stream = true,
+) {
+  const lines: string[] = [];
+  const api = await serveFor(source, transport, key, baseURL, true, lines);
+  const response = await post(api, { query: "q", stream });
+  const body = await response.text();
+  await logged(lines);
+  const printed = [body, ...lines, ...consoleLines];
+  await api.close();
+  return { status: response.status, printed };
+}
+
 describe("over HTTP, the API key appears in no response body and no log line", () => {
-  test.each(FAILURES.map((failure, index) => ({ ...failure, index })))(
+  test.each(CASES)(
     "$what: every response and log line is clean, for both transports and both stream modes",
     async (failure) => {
       const { baseURL, hostile } = await endpointFor(failure);
       for (const [sourceIndex, source] of (["environment", "registry"] as const).entries()) {
-        const key = KEYS[(failure.index + sourceIndex) % KEYS.length] as string;
-        const chat = (failure.index + sourceIndex) % 2 === 0;
+        const { key, chat } = keyFor(failure, sourceIndex);
         for (const transport of TRANSPORTS) {
           for (const stream of [true, false]) {
             const lines: string[] = [];
@@ -545,8 +578,7 @@ describe("over HTTP, the API key appears in no response body and no log line", (
             if (failure.abort && hostile !== undefined) {
               // The client goes away once the first token is out.
               const controller = new AbortController();
-              const next = hostile.tokensSent() + 1;
-              void hostile.waitForTokens(next).then(() => controller.abort());
+              abortAfterNextToken(hostile, controller);
               try {
                 const response = await fetch(`${api.url}/other/completion`, {
                   method: "POST",
@@ -581,10 +613,9 @@ describe("over HTTP, the API key appears in no response body and no log line", (
     const baseURL = hostile.url.replace("http://", `http://deploy:${password}@`);
     for (const source of ["environment", "registry"] as const) {
       for (const transport of TRANSPORTS) {
-        const lines: string[] = [];
         if (source === "registry") {
           // A registry is checked when the handler is made: the operator hears of it at startup.
-          const made = await serveFor(source, transport, KEYS[0], baseURL, true, lines).then(
+          const made = await serveFor(source, transport, KEYS[0], baseURL, true, []).then(
             () => undefined,
             (error: unknown) => error,
           );
@@ -592,15 +623,11 @@ describe("over HTTP, the API key appears in no response body and no log line", (
           expect.soft(leaks(printedForms(made), password), transport).toEqual([]);
           continue;
         }
-        const api = await serveFor(source, transport, KEYS[0], baseURL, true, lines);
-        const response = await post(api, { query: "q", stream: true });
-        const body = await response.text();
+        const { status, printed } = await answerFor(source, transport, KEYS[0], baseURL);
         const where = `${source}, ${transport}`;
-        expect(response.status, where).not.toBe(200);
-        await logged(lines);
-        expect.soft(leaks([body, ...lines, ...consoleLines], password), where).toEqual([]);
-        expect.soft(leaks([body, ...lines, ...consoleLines], KEYS[0]), where).toEqual([]);
-        await api.close();
+        expect(status, where).not.toBe(200);
+        expect.soft(leaks(printed, password), where).toEqual([]);
+        expect.soft(leaks(printed, KEYS[0]), where).toEqual([]);
       }
     }
     expect(hostile.authorizations).toEqual([]);
@@ -612,15 +639,10 @@ describe("over HTTP, the API key appears in no response body and no log line", (
     for (const source of ["environment", "registry"] as const) {
       for (const transport of TRANSPORTS) {
         for (const stream of [true, false]) {
-          const lines: string[] = [];
-          const api = await serveFor(source, transport, key, hostile.url, true, lines);
-          const response = await post(api, { query: "q", stream });
-          const body = await response.text();
+          const { status, printed } = await answerFor(source, transport, key, hostile.url, stream);
           const where = `${source}, ${transport}, stream: ${stream}`;
-          expect.soft(response.status, where).toBe(502);
-          await logged(lines);
-          expect.soft(leaks([body, ...lines, ...consoleLines], key), where).toEqual([]);
-          await api.close();
+          expect.soft(status, where).toBe(502);
+          expect.soft(leaks(printed, key), where).toEqual([]);
         }
       }
     }
@@ -632,15 +654,10 @@ describe("over HTTP, the API key appears in no response body and no log line", (
     const hostile = await hostileUpstream("status401");
     for (const source of ["environment", "registry"] as const) {
       for (const transport of TRANSPORTS) {
-        const lines: string[] = [];
-        const api = await serveFor(source, transport, key, hostile.url, true, lines);
-        const response = await post(api, { query: "q", stream: true });
-        const body = await response.text();
+        const { status, printed } = await answerFor(source, transport, key, hostile.url);
         const where = `${source}, ${transport}`;
-        expect(response.status, where).not.toBe(200);
-        await logged(lines);
-        expect.soft(leaks([body, ...lines, ...consoleLines], key), where).toEqual([]);
-        await api.close();
+        expect(status, where).not.toBe(200);
+        expect.soft(leaks(printed, key), where).toEqual([]);
       }
     }
   });
