@@ -146,11 +146,11 @@ describe.each(
 )("completion() inside $host ($model)", ({ model, run }) => {
   // Whose signal is aborted, and whether the caller passes a signal of its own.
   test.each([
-    ["the host's", "host", false],
-    ["the caller's own", "own", true],
-    ["the host's, with the caller passing a signal of its own,", "host", true],
+    ["the host's signal", "host", false],
+    ["the caller's own signal", "own", true],
+    ["the host's signal while the caller passes one of its own", "host", true],
   ] as const)(
-    "aborting %s signal mid-answer fails it with aborted and closes the upstream socket before the next token",
+    "aborting %s mid-answer fails it with aborted and closes the upstream socket before the next token",
     async (_name, which, ownSignal) => {
       const server = await upstream(slow);
       const own = new AbortController();
