@@ -1,18 +1,10 @@
 import { describe, expect, test } from "vitest";
 import { registry, upstream } from "./helpers/fixtures.js";
 import { endpoint, rawRequest } from "./helpers/http.js";
+import { BODY_FIELDS } from "./helpers/body-fields.js";
 import { seeded } from "./helpers/random.js";
 
-const KEYS = [
-  "query",
-  "stream",
-  "echo",
-  "model_name",
-  "temperature",
-  "max_tokens",
-  "prompt_name",
-  "extra",
-];
+const KEYS = [...BODY_FIELDS, "extra"];
 
 function value(next: () => number, depth = 0): unknown {
   const pick = Math.floor(next() * (depth > 2 ? 7 : 9));

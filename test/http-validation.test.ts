@@ -5,6 +5,7 @@ import {
   pythonFloatRepr,
   renderValidationBody,
 } from "../src/http/validation.js";
+import { BODY_FIELDS } from "./helpers/body-fields.js";
 import { seeded } from "./helpers/random.js";
 
 // Every expected body below was produced by the Python stack itself (json.loads + pydantic 1.10
@@ -12,17 +13,20 @@ import { seeded } from "./helpers/random.js";
 
 const missing = (field: string) =>
   `{"loc":["body","${field}"],"msg":"field required","type":"value_error.missing"}`;
-const ALL_MISSING = `{"detail":[${[
-  "query",
-  "stream",
-  "echo",
-  "model_name",
-  "temperature",
-  "max_tokens",
-  "prompt_name",
-]
-  .map(missing)
-  .join(",")}]}`;
+const ALL_MISSING = `{"detail":[${BODY_FIELDS.map(missing).join(",")}]}`;
+
+/** The issues `{"query":"q","<field>":<json>}` is refused with (`false` if it is accepted). */
+function refusal(field: string, json: string) {
+  const result = parseCompletionBody(`{"query":"q","${field}":${json}}`, null);
+  return !result.ok && result.detail;
+}
+
+/** One issue about the body field `field`, with no ctx. */
+const issue = (field: string, msg: string, type: string) => ({ loc: ["body", field], msg, type });
+
+// Chatchat's declared defaults of every field but `query`, spelled out as a client would send them.
+const DEFAULTS =
+  '"stream":false,"echo":false,"model_name":null,"temperature":0.7,"max_tokens":1024,"prompt_name":"default"';
 
 function body(result: BodyParseResult): string {
   if (result.ok) throw new Error(`expected a 422, got ${JSON.stringify(result.value)}`);
@@ -68,15 +72,7 @@ describe("the body as FastAPI 0.92 validates it", () => {
   });
 
   test("a minimal body takes every default", () => {
-    expect(value('{"query":"hi"}')).toEqual({
-      query: "hi",
-      stream: false,
-      echo: false,
-      model_name: null,
-      temperature: 0.7,
-      max_tokens: 1024,
-      prompt_name: "default",
-    });
+    expect(value('{"query":"hi"}')).toEqual(JSON.parse(`{"query":"hi",${DEFAULTS}}`));
   });
 
   test("unknown keys are ignored", () => {
@@ -150,73 +146,52 @@ describe("pydantic 1.10 coercions", () => {
   test.each(["2", "0.5", '"maybe"', '" yes"', '""', "[]", "{}", "NaN"])(
     "a bool field refuses %s",
     (json) => {
-      const result = parseCompletionBody(`{"query":"q","stream":${json}}`, null);
-      expect(!result.ok && result.detail).toEqual([
-        {
-          loc: ["body", "stream"],
-          msg: "value could not be parsed to a boolean",
-          type: "type_error.bool",
-        },
+      expect(refusal("stream", json)).toEqual([
+        issue("stream", "value could not be parsed to a boolean", "type_error.bool"),
       ]);
     },
   );
 
-  test.each([
-    ["0", 0],
-    ["1", 1],
-    ["true", 1],
-    ["0.25", 0.25],
-    ['"0.5"', 0.5],
-    ['" 0.5\\n"', 0.5],
-    ['"1_0e-1"', 1],
-    ['".5"', 0.5],
-    ['"5e-1"', 0.5],
-    ['"\\u0660.\\u0665"', 0.5],
-  ])("a float field reads %s as %s", (json, expected) => {
-    expect(value(`{"query":"q","temperature":${json}}`).temperature).toBe(expected);
+  // What the float field (temperature) and the int field (max_tokens) read, each value with every
+  // JSON text that reads as it.
+  const READS: [field: "temperature" | "max_tokens", reads: number, jsons: string[]][] = [
+    ["temperature", 0, ["0"]],
+    ["temperature", 1, ["1", "true", '"1_0e-1"']],
+    ["temperature", 0.25, ["0.25"]],
+    ["temperature", 0.5, ['"0.5"', '" 0.5\\n"', '".5"', '"5e-1"', '"\\u0660.\\u0665"']],
+    ["max_tokens", 7, ["7"]],
+    ["max_tokens", -3, ["-3"]],
+    ["max_tokens", 1, ["1.9", "true"]],
+    ["max_tokens", -1, ["-1.9"]],
+    ["max_tokens", 1000, ["1e3", '"+1_000"']],
+    ["max_tokens", 0, ["false", '"-0"']],
+    ["max_tokens", 42, ['" 42 "', '"\\u0664\\u0662"']],
+  ];
+  test.each(
+    READS.flatMap(([field, reads, jsons]) => jsons.map((json) => [field, json, reads] as const)),
+  )("the %s field reads %s as %s", (field, json, expected) => {
+    expect(value(`{"query":"q","${field}":${json}}`)[field]).toBe(expected);
   });
 
   test.each(['"hot"', '"1__0"', '"_1"', '"0x1"', '"1e"', '""', "[]", "{}"])(
     "a float field refuses %s as not a valid float",
     (json) => {
-      const result = parseCompletionBody(`{"query":"q","temperature":${json}}`, null);
-      expect(!result.ok && result.detail[0]?.type).toBe("type_error.float");
+      const [first] = refusal("temperature", json) || [];
+      expect(first?.type).toBe("type_error.float");
     },
   );
 
   test("an int literal too large for a float is not a valid float (the original answered 500)", () => {
-    const result = parseCompletionBody(`{"query":"q","temperature":1${"0".repeat(400)}}`, null);
-    expect(!result.ok && result.detail).toEqual([
-      { loc: ["body", "temperature"], msg: "value is not a valid float", type: "type_error.float" },
+    expect(refusal("temperature", `1${"0".repeat(400)}`)).toEqual([
+      issue("temperature", "value is not a valid float", "type_error.float"),
     ]);
-  });
-
-  test.each([
-    ["7", 7],
-    ["-3", -3],
-    ["1.9", 1],
-    ["-1.9", -1],
-    ["1e3", 1000],
-    ["true", 1],
-    ["false", 0],
-    ['" 42 "', 42],
-    ['"+1_000"', 1000],
-    ['"-0"', 0],
-    ['"\\u0664\\u0662"', 42],
-  ])("an int field reads %s as %s", (json, expected) => {
-    expect(value(`{"query":"q","max_tokens":${json}}`).max_tokens).toBe(expected);
   });
 
   test.each(['"1.5"', '"1e3"', '"1__0"', '"- 1"', '""', "NaN", "Infinity", "1e999", "[]", "{}"])(
     "an int field refuses %s as not a valid integer",
     (json) => {
-      const result = parseCompletionBody(`{"query":"q","max_tokens":${json}}`, null);
-      expect(!result.ok && result.detail).toEqual([
-        {
-          loc: ["body", "max_tokens"],
-          msg: "value is not a valid integer",
-          type: "type_error.integer",
-        },
+      expect(refusal("max_tokens", json)).toEqual([
+        issue("max_tokens", "value is not a valid integer", "type_error.integer"),
       ]);
     },
   );
@@ -234,15 +209,7 @@ describe("null values, which FastAPI treats as absent before pydantic sees them"
       value(
         '{"query":"q","stream":null,"echo":null,"model_name":null,"temperature":null,"max_tokens":null,"prompt_name":null}',
       ),
-    ).toEqual({
-      query: "q",
-      stream: false,
-      echo: false,
-      model_name: null,
-      temperature: 0.7,
-      max_tokens: 1024,
-      prompt_name: "default",
-    });
+    ).toEqual(JSON.parse(`{"query":"q",${DEFAULTS}}`));
   });
 
   test("a JSON null body is the same as an empty body", () => {
@@ -289,56 +256,77 @@ describe("bodies that are not a JSON object", () => {
 });
 
 describe("bodies that are not valid JSON", () => {
-  test("a missing value is reported at its character offset with Python's message", () => {
-    expect(body(parseCompletionBody('{"query": }', "application/json"))).toBe(
-      '{"detail":[{"loc":["body",10],"msg":"Expecting value: line 1 column 11 (char 10)","type":"value_error.jsondecode","ctx":{"msg":"Expecting value","doc":"{\\"query\\": }","pos":10,"lineno":1,"colno":11}}]}',
-    );
-  });
-
-  test("a trailing comma in an object asks for a property name", () => {
-    expect(body(parseCompletionBody('{"query":"x",}', null))).toBe(
-      '{"detail":[{"loc":["body",13],"msg":"Expecting property name enclosed in double quotes: line 1 column 14 (char 13)","type":"value_error.jsondecode","ctx":{"msg":"Expecting property name enclosed in double quotes","doc":"{\\"query\\":\\"x\\",}","pos":13,"lineno":1,"colno":14}}]}',
-    );
-  });
-
-  test("an unterminated string is reported at its opening quote", () => {
-    expect(body(parseCompletionBody('{"query":"abc', null))).toBe(
-      '{"detail":[{"loc":["body",9],"msg":"Unterminated string starting at: line 1 column 10 (char 9)","type":"value_error.jsondecode","ctx":{"msg":"Unterminated string starting at","doc":"{\\"query\\":\\"abc","pos":9,"lineno":1,"colno":10}}]}',
-    );
-  });
-
-  test("text after the object is extra data", () => {
-    expect(body(parseCompletionBody('{"query":"x"} x', null))).toBe(
-      '{"detail":[{"loc":["body",14],"msg":"Extra data: line 1 column 15 (char 14)","type":"value_error.jsondecode","ctx":{"msg":"Extra data","doc":"{\\"query\\":\\"x\\"} x","pos":14,"lineno":1,"colno":15}}]}',
-    );
-  });
-
-  test("offsets count code points, so an emoji before the error counts once, and non-ASCII is kept", () => {
-    expect(body(parseCompletionBody('{"query":"héllo 😀😀", x}', null))).toBe(
-      '{"detail":[{"loc":["body",21],"msg":"Expecting property name enclosed in double quotes: line 1 column 22 (char 21)","type":"value_error.jsondecode","ctx":{"msg":"Expecting property name enclosed in double quotes","doc":"{\\"query\\":\\"héllo 😀😀\\", x}","pos":21,"lineno":1,"colno":22}}]}',
-    );
-  });
-
-  test("a multi-line body reports the line and the column within it", () => {
-    expect(body(parseCompletionBody('{\n  "query": "x",\n  "stream": tru\n}', null))).toBe(
-      '{"detail":[{"loc":["body",30],"msg":"Expecting value: line 3 column 13 (char 30)","type":"value_error.jsondecode","ctx":{"msg":"Expecting value","doc":"{\\n  \\"query\\": \\"x\\",\\n  \\"stream\\": tru\\n}","pos":30,"lineno":3,"colno":13}}]}',
-    );
-  });
-
   test.each([
-    ['{"query":"a\\qb"}', "Invalid \\escape", 11],
-    ['{"query":"\\u12G4"}', "Invalid \\uXXXX escape", 11],
-    ['{"query":"a\tb"}', "Invalid control character at", 11],
-    ['{"query" "x"}', "Expecting ':' delimiter", 9],
-    ['{"query":"x"', "Expecting ',' delimiter", 12],
-    ['{"query":"x" "stream":true}', "Expecting ',' delimiter", 13],
-    ["[1,]", "Expecting value", 3],
-    ["{", "Expecting property name enclosed in double quotes", 1],
-    [" ", "Expecting value", 1],
-    ["-Inf", "Expecting value", 0],
-    ["01", "Extra data", 1],
-    ["\ufeff", "Expecting value", 0],
-  ])("the body %j fails with %j at %i", (text, msg, pos) => {
+    [
+      "a missing value is reported at its character offset with Python's message",
+      '{"query": }',
+      "application/json",
+      '{"detail":[{"loc":["body",10],"msg":"Expecting value: line 1 column 11 (char 10)","type":"value_error.jsondecode","ctx":{"msg":"Expecting value","doc":"{\\"query\\": }","pos":10,"lineno":1,"colno":11}}]}',
+    ],
+    [
+      "a trailing comma in an object asks for a property name",
+      '{"query":"x",}',
+      null,
+      '{"detail":[{"loc":["body",13],"msg":"Expecting property name enclosed in double quotes: line 1 column 14 (char 13)","type":"value_error.jsondecode","ctx":{"msg":"Expecting property name enclosed in double quotes","doc":"{\\"query\\":\\"x\\",}","pos":13,"lineno":1,"colno":14}}]}',
+    ],
+    [
+      "an unterminated string is reported at its opening quote",
+      '{"query":"abc',
+      null,
+      '{"detail":[{"loc":["body",9],"msg":"Unterminated string starting at: line 1 column 10 (char 9)","type":"value_error.jsondecode","ctx":{"msg":"Unterminated string starting at","doc":"{\\"query\\":\\"abc","pos":9,"lineno":1,"colno":10}}]}',
+    ],
+    [
+      "text after the object is extra data",
+      '{"query":"x"} x',
+      null,
+      '{"detail":[{"loc":["body",14],"msg":"Extra data: line 1 column 15 (char 14)","type":"value_error.jsondecode","ctx":{"msg":"Extra data","doc":"{\\"query\\":\\"x\\"} x","pos":14,"lineno":1,"colno":15}}]}',
+    ],
+    [
+      "offsets count code points, so an emoji before the error counts once, and non-ASCII is kept",
+      '{"query":"héllo 😀😀", x}',
+      null,
+      '{"detail":[{"loc":["body",21],"msg":"Expecting property name enclosed in double quotes: line 1 column 22 (char 21)","type":"value_error.jsondecode","ctx":{"msg":"Expecting property name enclosed in double quotes","doc":"{\\"query\\":\\"héllo 😀😀\\", x}","pos":21,"lineno":1,"colno":22}}]}',
+    ],
+    [
+      "a multi-line body reports the line and the column within it",
+      '{\n  "query": "x",\n  "stream": tru\n}',
+      null,
+      '{"detail":[{"loc":["body",30],"msg":"Expecting value: line 3 column 13 (char 30)","type":"value_error.jsondecode","ctx":{"msg":"Expecting value","doc":"{\\n  \\"query\\": \\"x\\",\\n  \\"stream\\": tru\\n}","pos":30,"lineno":3,"colno":13}}]}',
+    ],
+  ])("%s", (_name, text, contentType, expected) => {
+    expect(body(parseCompletionBody(text, contentType))).toBe(expected);
+  });
+
+  // Python's json.loads messages, each with the bodies that fail with it and the offset it reports.
+  const DECODE_ERRORS: [msg: string, failures: [text: string, pos: number][]][] = [
+    ["Invalid \\escape", [['{"query":"a\\qb"}', 11]]],
+    ["Invalid \\uXXXX escape", [['{"query":"\\u12G4"}', 11]]],
+    ["Invalid control character at", [['{"query":"a\tb"}', 11]]],
+    ["Expecting ':' delimiter", [['{"query" "x"}', 9]]],
+    [
+      "Expecting ',' delimiter",
+      [
+        ['{"query":"x"', 12],
+        ['{"query":"x" "stream":true}', 13],
+      ],
+    ],
+    [
+      "Expecting value",
+      [
+        ["[1,]", 3],
+        [" ", 1],
+        ["-Inf", 0],
+        ["\ufeff", 0],
+      ],
+    ],
+    ["Expecting property name enclosed in double quotes", [["{", 1]]],
+    ["Extra data", [["01", 1]]],
+  ];
+  test.each(
+    DECODE_ERRORS.flatMap(([msg, failures]) =>
+      failures.map(([text, pos]) => [text, msg, pos] as const),
+    ),
+  )("the body %j fails with %j at %i", (text, msg, pos) => {
     const result = parseCompletionBody(text, null);
     expect(!result.ok && result.detail[0]?.ctx).toMatchObject({ msg, pos });
     expect(!result.ok && result.detail[0]?.loc).toEqual(["body", pos]);
@@ -397,16 +385,7 @@ describe("renderValidationBody", () => {
 describe("random bodies", () => {
   const next = seeded(20240607);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
-  const KEYS = [
-    "query",
-    "stream",
-    "echo",
-    "model_name",
-    "temperature",
-    "max_tokens",
-    "prompt_name",
-    "x",
-  ];
+  const KEYS = [...BODY_FIELDS, "x"];
   const ATOMS = [
     "null",
     "true",

@@ -70,6 +70,12 @@ function mixedRun(server: TestingServer, signal: AbortSignal | undefined) {
   };
 }
 
+/** A streamed chat completion of "q" on `server`, listening on `signal`, as an iterator. */
+function chatStream(server: TestingServer, signal: AbortSignal) {
+  const options = { query: "q", model: "test-chat", models: registry(server), signal };
+  return completion({ ...options, stream: true })[Symbol.asyncIterator]();
+}
+
 describe("a long-lived signal", () => {
   test("completion() leaves nothing reachable from it per run: the post-GC heap does not grow with the number of runs", async () => {
     const server = await upstream({
@@ -90,13 +96,7 @@ describe("a long-lived signal", () => {
     const server = await upstream({ tokens: ["a", " b", " c"], delayMs: 20 });
     const caller = new AbortController();
     const listeners = () => getEventListeners(caller.signal, "abort").length;
-    const iterator = completion({
-      query: "q",
-      stream: true,
-      model: "test-chat",
-      models: registry(server),
-      signal: caller.signal,
-    })[Symbol.asyncIterator]();
+    const iterator = chatStream(server, caller.signal);
     await iterator.next();
     expect(listeners()).toBe(1);
     await iterator.return?.();
@@ -114,14 +114,7 @@ describe("a long-lived signal", () => {
     const server = await upstream({ tokens: ["a", " b", " c"], stallAfterTokens: 1 });
     const caller = new AbortController();
     await (async () => {
-      const iterator = completion({
-        query: "q",
-        stream: true,
-        model: "test-chat",
-        models: registry(server),
-        signal: caller.signal,
-      })[Symbol.asyncIterator]();
-      await iterator.next(); // one token, then the iterator is forgotten
+      await chatStream(server, caller.signal).next(); // one token, then the iterator is forgotten
     })();
     expect(server.openConnections()).toBe(1);
     while (server.openConnections() > 0) await heap();

@@ -1,115 +1,27 @@
-import { inspect } from "node:util";
 import { ChatOpenAI, OpenAI } from "@langchain/openai";
 import { initChatModel } from "langchain/chat_models/universal";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { describe, expect, test } from "vitest";
 import {
   buildRegisteredModel,
-  type CompletionErrorCode,
   type CompletionOptions,
   completion,
   createCompletionChain,
   isCompletionError,
 } from "../src/index.js";
 import { setEnv } from "./helpers/env.js";
-import { sleep } from "./helpers/fixtures.js";
+import { hostileUpstream } from "./helpers/hostile-upstream.js";
 import {
-  closedPort,
-  type HostileFault,
-  type HostileUpstream,
-  hostileUpstream,
-} from "./helpers/hostile-upstream.js";
-import { endpoint, post, TRANSPORTS, type Transport } from "./helpers/http.js";
-
-// Keys in the forms real deployments use: OpenAI's, a local proxy's (vLLM `--api-key`), LiteLLM's.
-const KEYS = [
-  "sk-proj-Zq8v2Lm4Xw9Rt7Yp3Kd6Hs1Nb5",
-  "local-proxy-key-7f3a9c2e51",
-  "litellm-master-4b9e1d7c3a2f",
-] as const;
-
-// ---------------------------------------------------------------------------------------------
-// Everything printed to the console during a test (openai-node's logger prints there).
-
-let consoleLines: string[] = [];
-
-beforeEach(() => {
-  consoleLines = [];
-  for (const method of ["log", "info", "warn", "error", "debug", "trace"] as const) {
-    vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
-      consoleLines.push(
-        args.map((arg) => (typeof arg === "string" ? arg : inspect(arg, { depth: 6 }))).join(" "),
-      );
-    });
-  }
-});
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
-
-// ---------------------------------------------------------------------------------------------
-// Where a key could show: the error's message, stack, its whole cause chain, inspect and JSON.
-
-/** The key, and the parts of it that would still give it away: each line, and its tail. */
-function piecesOf(key: string): string[] {
-  const pieces = new Set([key, key.trim(), key.trim().slice(-10)]);
-  for (const piece of key.split(/\s+/)) if (piece.length >= 6) pieces.add(piece);
-  return [...pieces].filter((piece) => piece.length >= 6);
-}
-
-function safeJson(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? "";
-  } catch (error) {
-    return `[JSON.stringify threw: ${String(error)}]`;
-  }
-}
-
-function safeString(value: unknown): string {
-  try {
-    return String(value);
-  } catch {
-    return "";
-  }
-}
-
-/** Every text a caller could print from `error`: message, stack, each cause, inspect, JSON. */
-function printedForms(error: unknown): string[] {
-  const texts = [
-    inspect(error, { depth: Number.POSITIVE_INFINITY }),
-    inspect(error, { depth: Number.POSITIVE_INFINITY, showHidden: true }),
-    safeJson(error),
-  ];
-  const seen = new Set<unknown>();
-  let link: unknown = error;
-  while (link !== undefined && link !== null && !seen.has(link) && seen.size < 32) {
-    seen.add(link);
-    texts.push(safeString(link), safeJson(link));
-    if (typeof link !== "object" && typeof link !== "function") break;
-    const record = link as { message?: unknown; stack?: unknown; cause?: unknown };
-    texts.push(safeString(record.message), safeString(record.stack));
-    link = record.cause;
-  }
-  return texts;
-}
-
-/** Each place a piece of `key` shows in `texts`, with a little context; `[]` when none. */
-function leaks(texts: readonly string[], key: string): string[] {
-  const found: string[] = [];
-  for (const piece of piecesOf(key)) {
-    for (const text of texts) {
-      const at = text.indexOf(piece);
-      if (at >= 0)
-        found.push(`${JSON.stringify(piece)} in …${text.slice(Math.max(0, at - 60), at + 80)}…`);
-    }
-  }
-  return [...new Set(found)];
-}
+  abortAfterNextToken,
+  CASES,
+  endpointFor,
+  keyFor,
+  type Source,
+} from "./helpers/secret-failures.js";
+import { consoleLines, KEYS, leaks, printedForms, safeString } from "./helpers/secret-leaks.js";
 
 // ---------------------------------------------------------------------------------------------
 // Where the key comes from.
 
-type Source = "environment" | "registry" | "code" | "provider string" | "initChatModel";
 const SOURCES: readonly Source[] = [
   "environment",
   "registry",
@@ -247,105 +159,20 @@ async function thrownBy(path: Path, target: Target, extras: RunExtras): Promise<
   throw new Error(`${path} did not fail`);
 }
 
-// ---------------------------------------------------------------------------------------------
-// The failures.
-
-interface Failure {
-  /** How the test names it. */
-  what: string;
-  /** The hostile upstream's fault; `undefined` for a closed port. */
-  fault: HostileFault | undefined;
-  code: CompletionErrorCode;
-  status?: number;
-  /** Run with this `timeout`. */
-  timeout?: number;
-  /** Abort the caller's signal once the first token is out. */
-  abort?: boolean;
-  /** Sources left out, with the reason in a comment at the entry. */
-  skip?: readonly Source[];
-}
-
-const TIMEOUT_MS = 300;
-
-const FAILURES: readonly Failure[] = [
-  {
-    what: "an upstream 401 whose body echoes the Authorization header",
-    fault: "status401",
-    code: "upstream_error",
-    status: 401,
-  },
-  {
-    what: "an upstream 500 whose body echoes the key",
-    fault: "status500",
-    code: "upstream_error",
-    status: 500,
-    // LangChain retries a 500 six times with exponential backoff (about a minute) for a model
-    // built from a provider string, and completion() gives no way to lower that.
-    skip: ["provider string"],
-  },
-  {
-    what: "an upstream 429 whose body echoes the key",
-    fault: "status429",
-    code: "upstream_error",
-    status: 429,
-  },
-  {
-    what: "a refused connection",
-    fault: undefined,
-    code: "upstream_unavailable",
-    // LangChain retries a connection error six times with backoff, as for a 500.
-    skip: ["provider string"],
-  },
-  {
-    what: "a malformed chunk quoting the key",
-    fault: "malformed",
-    code: "upstream_malformed",
-  },
-  { what: "an error chunk quoting the key", fault: "errorChunk", code: "upstream_error" },
-  { what: "a connection dropped mid-stream", fault: "drop", code: "upstream_incomplete" },
-  { what: "a stream without a finish reason", fault: "noFinish", code: "upstream_incomplete" },
-  {
-    what: "a stall that hits the timeout",
-    fault: "stall",
-    code: "upstream_timeout",
-    timeout: TIMEOUT_MS,
-  },
-  { what: "an abort by the caller's signal", fault: "stall", code: "aborted", abort: true },
-];
-
-interface Endpoint {
-  baseURL: string;
-  hostile: HostileUpstream | undefined;
-}
-
-async function endpointFor(failure: Failure): Promise<Endpoint> {
-  if (failure.fault === undefined) {
-    return { baseURL: `http://127.0.0.1:${await closedPort()}/v1`, hostile: undefined };
-  }
-  const hostile = await hostileUpstream(failure.fault);
-  return { baseURL: hostile.url, hostile };
-}
-
 describe("the API key appears in no message, stack, cause chain, inspect output or JSON", () => {
-  test.each(FAILURES.map((failure, index) => ({ ...failure, index })))(
+  test.each(CASES)(
     "$what: every error from every entry point is clean, wherever the key came from",
     async (failure) => {
       const { baseURL, hostile } = await endpointFor(failure);
       let runs = 0;
       for (const [sourceIndex, source] of SOURCES.entries()) {
         if (failure.skip?.includes(source)) continue;
-        const key = KEYS[(failure.index + sourceIndex) % KEYS.length] as string;
-        const chat =
-          source === "provider string" ||
-          source === "initChatModel" ||
-          (failure.index + sourceIndex) % 2 === 0;
+        const { key, chat: alternate } = keyFor(failure, sourceIndex);
+        const chat = source === "provider string" || source === "initChatModel" || alternate;
         for (const path of PATHS) {
           const target = await targetFor(source, key, baseURL, chat);
           const controller = new AbortController();
-          if (failure.abort && hostile !== undefined) {
-            const next = hostile.tokensSent() + 1;
-            void hostile.waitForTokens(next).then(() => controller.abort());
-          }
+          if (failure.abort && hostile !== undefined) abortAfterNextToken(hostile, controller);
           const where = `${source} key ${JSON.stringify(key)} (${chat ? "chat" : "completion"}), ${path}`;
           const error = await thrownBy(path, target, {
             ...(failure.abort ? { signal: controller.signal } : {}),
@@ -380,7 +207,7 @@ describe("the API key appears in no message, stack, cause chain, inspect output 
       const key = KEYS[index] as string;
       const target = await targetFor(source, key, hostile.url, true);
       for (const path of ["completion({ stream: true })", "completion()"] as const) {
-        consoleLines = [];
+        consoleLines.length = 0;
         const error = await thrownBy(path, target, {});
         expect((error as { code?: string }).code).toBe("upstream_malformed");
         expect.soft(leaks(consoleLines, key), `${source}, ${path}`).toEqual([]);
@@ -478,169 +305,6 @@ describe("the API key appears in no message, stack, cause chain, inspect output 
         );
         expect.soft(leaks(printedForms(error), key), model).toEqual([]);
         expect.soft(isCompletionError(error), `${model}: ${safeString(error)}`).toBe(true);
-      }
-    }
-  });
-});
-
-// ---------------------------------------------------------------------------------------------
-// Over HTTP: the response body and the access log.
-
-type HttpSource = "environment" | "registry";
-
-async function serveFor(
-  source: HttpSource,
-  transport: Transport,
-  key: string,
-  baseURL: string,
-  chat: boolean,
-  lines: string[],
-  timeoutMs?: number,
-) {
-  const common = {
-    transport,
-    log: (line: string) => lines.push(line),
-    ...(timeoutMs === undefined ? {} : { timeoutMs }),
-  };
-  if (source === "environment") {
-    setEnv({
-      OPENAI_API_KEY: key,
-      OPENAI_BASE_URL: baseURL,
-      OPENAI_MODEL: chat ? "gpt-4o-mini" : "gpt-3.5-turbo-instruct",
-    });
-    return endpoint(common);
-  }
-  setEnv({});
-  const kind = chat ? ("chat" as const) : ("completion" as const);
-  return endpoint({ ...common, models: { m: { kind, baseURL, apiKey: key, maxRetries: 0 } } });
-}
-
-/** Waits until `lines` holds a line (the log comes when the response ends or is abandoned). */
-async function logged(lines: string[]): Promise<void> {
-  while (lines.length === 0) await sleep(5);
-}
-
-describe("over HTTP, the API key appears in no response body and no log line", () => {
-  test.each(FAILURES.map((failure, index) => ({ ...failure, index })))(
-    "$what: every response and log line is clean, for both transports and both stream modes",
-    async (failure) => {
-      const { baseURL, hostile } = await endpointFor(failure);
-      for (const [sourceIndex, source] of (["environment", "registry"] as const).entries()) {
-        const key = KEYS[(failure.index + sourceIndex) % KEYS.length] as string;
-        const chat = (failure.index + sourceIndex) % 2 === 0;
-        for (const transport of TRANSPORTS) {
-          for (const stream of [true, false]) {
-            const lines: string[] = [];
-            const api = await serveFor(
-              source,
-              transport,
-              key,
-              baseURL,
-              chat,
-              lines,
-              failure.timeout,
-            );
-            const where = `${source} key ${JSON.stringify(key)}, ${transport}, stream: ${stream}`;
-            let body = "";
-            if (failure.abort && hostile !== undefined) {
-              // The client goes away once the first token is out.
-              const controller = new AbortController();
-              const next = hostile.tokensSent() + 1;
-              void hostile.waitForTokens(next).then(() => controller.abort());
-              try {
-                const response = await fetch(`${api.url}/other/completion`, {
-                  method: "POST",
-                  headers: { "content-type": "application/json" },
-                  body: JSON.stringify({ query: "q", stream }),
-                  signal: controller.signal,
-                });
-                body = await response.text();
-              } catch {
-                // aborted, as intended
-              }
-            } else {
-              const response = await post(api, { query: "q", stream });
-              body = await response.text();
-              expect(response.status, where).not.toBe(500);
-              expect(body, where).toContain(failure.code);
-            }
-            await logged(lines);
-            expect.soft(leaks([body], key), `${where}: body`).toEqual([]);
-            expect.soft(leaks(lines, key), `${where}: log`).toEqual([]);
-            expect.soft(leaks(consoleLines, key), `${where}: console`).toEqual([]);
-            await api.close();
-          }
-        }
-      }
-    },
-  );
-
-  test("a baseURL with user:password@ is refused without its password in the response or the log", async () => {
-    const hostile = await hostileUpstream("status401");
-    const password = "hunter2-9d8c7b6a5f";
-    const baseURL = hostile.url.replace("http://", `http://deploy:${password}@`);
-    for (const source of ["environment", "registry"] as const) {
-      for (const transport of TRANSPORTS) {
-        const lines: string[] = [];
-        if (source === "registry") {
-          // A registry is checked when the handler is made: the operator hears of it at startup.
-          const made = await serveFor(source, transport, KEYS[0], baseURL, true, lines).then(
-            () => undefined,
-            (error: unknown) => error,
-          );
-          expect(isCompletionError(made) && made.code, transport).toBe("invalid_options");
-          expect.soft(leaks(printedForms(made), password), transport).toEqual([]);
-          continue;
-        }
-        const api = await serveFor(source, transport, KEYS[0], baseURL, true, lines);
-        const response = await post(api, { query: "q", stream: true });
-        const body = await response.text();
-        const where = `${source}, ${transport}`;
-        expect(response.status, where).not.toBe(200);
-        await logged(lines);
-        expect.soft(leaks([body, ...lines, ...consoleLines], password), where).toEqual([]);
-        expect.soft(leaks([body, ...lines, ...consoleLines], KEYS[0]), where).toEqual([]);
-        await api.close();
-      }
-    }
-    expect(hostile.authorizations).toEqual([]);
-  });
-
-  test("a key read from a file with its trailing newline is in no response body or log line", async () => {
-    const key = "litellm-master-4b9e1d7c3a2f\n";
-    const hostile = await hostileUpstream("status401");
-    for (const source of ["environment", "registry"] as const) {
-      for (const transport of TRANSPORTS) {
-        for (const stream of [true, false]) {
-          const lines: string[] = [];
-          const api = await serveFor(source, transport, key, hostile.url, true, lines);
-          const response = await post(api, { query: "q", stream });
-          const body = await response.text();
-          const where = `${source}, ${transport}, stream: ${stream}`;
-          expect.soft(response.status, where).toBe(502);
-          await logged(lines);
-          expect.soft(leaks([body, ...lines, ...consoleLines], key), where).toEqual([]);
-          await api.close();
-        }
-      }
-    }
-    expect(hostile.authorizations).toContain("Bearer litellm-master-4b9e1d7c3a2f");
-  });
-
-  test("a key holding a newline fails the request without the key in the response or the log", async () => {
-    const key = "local-proxy-key-7f3a\n9c2e51";
-    const hostile = await hostileUpstream("status401");
-    for (const source of ["environment", "registry"] as const) {
-      for (const transport of TRANSPORTS) {
-        const lines: string[] = [];
-        const api = await serveFor(source, transport, key, hostile.url, true, lines);
-        const response = await post(api, { query: "q", stream: true });
-        const body = await response.text();
-        const where = `${source}, ${transport}`;
-        expect(response.status, where).not.toBe(200);
-        await logged(lines);
-        expect.soft(leaks([body, ...lines, ...consoleLines], key), where).toEqual([]);
-        await api.close();
       }
     }
   });

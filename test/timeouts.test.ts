@@ -1,9 +1,21 @@
 import { ChatOpenAI } from "@langchain/openai";
 import { describe, expect, test } from "vitest";
 import { completion, createCompletionChain } from "../src/index.js";
+import type { TestingServer } from "../src/testing/index.js";
 import { collect, failure, registry, sleep, streamFailure, upstream } from "./helpers/fixtures.js";
 
 const MODELS = ["test-completion", "test-chat"] as const;
+
+/** A ChatOpenAI instance of our own on `server`, with no retries and the given timeout if any. */
+function chatModel(server: TestingServer, timeout?: number): ChatOpenAI {
+  return new ChatOpenAI({
+    model: "m",
+    apiKey: "k",
+    maxRetries: 0,
+    ...(timeout === undefined ? {} : { timeout }),
+    configuration: { baseURL: server.url },
+  });
+}
 
 describe.each(MODELS)("%s: a stalled upstream", (model) => {
   test("headers and then nothing: the stream fails with upstream_timeout and the socket is closed", async () => {
@@ -70,13 +82,7 @@ describe.each(MODELS)("%s: a stalled upstream", (model) => {
 
 test("a model instance's own timeout bounds every wait, not only the headers", async () => {
   const server = await upstream({ tokens: ["a", " b"], stallAfterTokens: 1 });
-  const model = new ChatOpenAI({
-    model: "m",
-    apiKey: "k",
-    maxRetries: 0,
-    timeout: 300,
-    configuration: { baseURL: server.url },
-  });
+  const model = chatModel(server, 300);
   const { error, tokens } = await streamFailure({ model });
   expect(error.code).toBe("upstream_timeout");
   expect(tokens).toEqual(["a"]);
@@ -97,12 +103,7 @@ test("completion()'s timeout wins over the registry entry's", async () => {
 
 test("createCompletionChain({ timeout }): invoke() and stream() fail with upstream_timeout", async () => {
   const server = await upstream({ tokens: ["a", " b"], stallAfterTokens: 1 });
-  const model = new ChatOpenAI({
-    model: "m",
-    apiKey: "k",
-    maxRetries: 0,
-    configuration: { baseURL: server.url },
-  });
+  const model = chatModel(server);
   const chain = createCompletionChain({ model, prompt: "{input}", timeout: 300 });
   const invoked = await failure(() => chain.invoke({ input: "q" }));
   expect(invoked.error.code).toBe("upstream_timeout");
