@@ -152,18 +152,20 @@ function tsdocDefault(file: string, property: string): string | undefined {
 const code = (value: unknown) => `\`${JSON.stringify(value)}\``;
 
 /** Where the TSDoc states a default: file → property → the texts its `@defaultValue` must hold. */
+const COMPLETION_OPTIONS = {
+  stream: [code(DEFAULT_STREAM)],
+  echo: [code(DEFAULT_ECHO)],
+  temperature: [code(DEFAULT_TEMPERATURE)],
+  maxTokens: [code(DEFAULT_MAX_TOKENS)],
+  promptName: [code(DEFAULT_PROMPT_NAME)],
+  timeout: [code(DEFAULT_TIMEOUT_MS)],
+};
 const TSDOC: Record<string, Record<string, string[]>> = {
-  "src/options.ts": {
-    stream: [code(DEFAULT_STREAM)],
-    echo: [code(DEFAULT_ECHO)],
-    temperature: [code(DEFAULT_TEMPERATURE)],
-    maxTokens: [code(DEFAULT_MAX_TOKENS)],
-    promptName: [code(DEFAULT_PROMPT_NAME)],
-    timeout: [code(DEFAULT_TIMEOUT_MS)],
-  },
+  "src/options.ts": COMPLETION_OPTIONS,
+  // The chain's options that completion()'s also has state the same defaults.
   "src/chain-options.ts": {
-    timeout: [code(DEFAULT_TIMEOUT_MS)],
-    promptName: [code(DEFAULT_PROMPT_NAME)],
+    timeout: COMPLETION_OPTIONS.timeout,
+    promptName: COMPLETION_OPTIONS.promptName,
   },
   "src/models.ts": { timeout: [code(DEFAULT_TIMEOUT_MS), code(SERVE_TIMEOUT_MS)] },
   "src/http/handler-options.ts": {

@@ -14,7 +14,7 @@ import type { CompletionOptions } from "../options.js";
 import { parseCompletionOptions } from "../parse-options.js";
 import { CliError, usageError } from "./cli-error.js";
 import { endpointFromFlags } from "./endpoint.js";
-import { joinNegativeNumbers, numberFlag, secondsFlag } from "./flags.js";
+import { COMMON_FLAGS, joinNegativeNumbers, numberFlag, secondsFlag } from "./flags.js";
 import { OFFLINE_DEMO, type OfflineDemo, startOfflineDemo } from "./offline-demo.js";
 import { checkModel, checkPrompt, checkPromptsDir, checkTemplate } from "./startup-checks.js";
 import { isBrokenPipe, watchStdout } from "./stdout.js";
@@ -65,19 +65,12 @@ function parse(argv: string[]) {
     args: joinNegativeNumbers(argv, NUMERIC),
     allowPositionals: true,
     options: {
+      ...COMMON_FLAGS,
       stream: { type: "boolean" },
       echo: { type: "boolean" },
-      model: { type: "string" },
       temperature: { type: "string" },
       "max-tokens": { type: "string" },
-      timeout: { type: "string" },
-      prompt: { type: "string" },
       template: { type: "string" },
-      "prompts-dir": { type: "string" },
-      "base-url": { type: "string" },
-      kind: { type: "string" },
-      config: { type: "string" },
-      help: { type: "boolean", short: "h" },
     },
   });
 }

@@ -1,6 +1,18 @@
 import { MAX_TIMEOUT_MS } from "../defaults.js";
 import { usageError } from "./cli-error.js";
 
+/** The flags both commands take: the model and its endpoint, the prompt, the time limit, help. */
+export const COMMON_FLAGS = {
+  model: { type: "string" },
+  prompt: { type: "string" },
+  "base-url": { type: "string" },
+  kind: { type: "string" },
+  config: { type: "string" },
+  "prompts-dir": { type: "string" },
+  timeout: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
 // A value like "-3" reads to parseArgs as an option of its own, so `--max-tokens -3` failed with a
 // three-line "argument is ambiguous" error while `--max-tokens=-3` worked.
 const NEGATIVE_NUMBER = /^-(\d|\.\d)/;

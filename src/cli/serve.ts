@@ -13,7 +13,7 @@ import type { BodyDefaults } from "../http/validation.js";
 import { type CompletionServer, type ServeOptions, serveCompletion } from "../http/node/serve.js";
 import { CliError, usageError } from "./cli-error.js";
 import { endpointFromFlags } from "./endpoint.js";
-import { joinNegativeNumbers, numberFlag, secondsFlag } from "./flags.js";
+import { COMMON_FLAGS, joinNegativeNumbers, numberFlag, secondsFlag } from "./flags.js";
 import { startOfflineDemo } from "./offline-demo.js";
 import { checkModel, checkPrompt, checkPromptsDir } from "./startup-checks.js";
 
@@ -58,20 +58,13 @@ function parse(argv: string[]) {
   return parseArgs({
     args: joinNegativeNumbers(argv, NUMERIC),
     options: {
+      ...COMMON_FLAGS,
       host: { type: "string" },
       port: { type: "string" },
-      model: { type: "string" },
-      prompt: { type: "string" },
-      "base-url": { type: "string" },
-      kind: { type: "string" },
-      config: { type: "string" },
-      "prompts-dir": { type: "string" },
-      timeout: { type: "string" },
       "client-timeout": { type: "string" },
       grace: { type: "string" },
       "ping-interval": { type: "string" },
       cors: { type: "string", multiple: true },
-      help: { type: "boolean", short: "h" },
     },
   });
 }
