@@ -15,11 +15,11 @@ import type { RunnableConfig } from "@langchain/core/runnables";
 import { CompletionError } from "../errors.js";
 import { secretsOf } from "../secrets.js";
 import { ChainRunReport } from "./chain-run-report.js";
-import { finishOf, textOf } from "./chunks.js";
+import { textOf } from "./chunks.js";
 import { concatenate } from "./consume.js";
 import { Deadline } from "./deadline.js";
 import { runFailure } from "./failures.js";
-import type { FinishTracker } from "./finish-tracker.js";
+import { FinishCheck } from "./finish-check.js";
 import { endpointOf } from "./langchain-private.js";
 import { startModelStream } from "./model-stream.js";
 import type { RunPlan } from "./plan.js";
@@ -54,9 +54,7 @@ export class CompletionRun implements AsyncIterableIterator<string>, AbortTarget
   private echo: string;
   private readonly surrogates = new SurrogateJoiner();
   private readonly report: ChainRunReport;
-  private finishReason: string | undefined;
-  private tracker: FinishTracker | undefined;
-  private requireFinish = false;
+  private readonly finish = new FinishCheck();
   private secrets: readonly string[];
   private endpoint: string | undefined;
   private readonly link: SignalLink;
@@ -156,8 +154,7 @@ export class CompletionRun implements AsyncIterableIterator<string>, AbortTarget
       this.secrets = [...new Set([...this.secrets, ...secretsOf(started.model)])];
       this.endpoint ??= endpointOf(started.model);
     }
-    this.requireFinish = started.requireFinish;
-    this.tracker = started.tracker;
+    this.finish.started(started);
     this.source = started.chunks;
   }
 
@@ -169,8 +166,7 @@ export class CompletionRun implements AsyncIterableIterator<string>, AbortTarget
       return;
     }
     const chunk = result.value;
-    const reason = finishOf(chunk);
-    if (reason !== undefined) this.finishReason = reason;
+    this.finish.see(chunk);
     const text = this.surrogates.join(textOf(chunk));
     if (text === "") {
       // A chunk came (the wait is over) but no text: the role, finish and usage chunks.
@@ -196,14 +192,9 @@ export class CompletionRun implements AsyncIterableIterator<string>, AbortTarget
       this.answer({ value, done: false });
       return;
     }
-    const finished = this.finishReason ?? this.tracker?.finishReason;
-    if (this.requireFinish && !finished) {
-      this.fail(
-        new CompletionError(
-          "upstream_incomplete",
-          "The model's stream ended without a finish reason: the answer was cut short",
-        ),
-      );
+    const cutShort = this.finish.cutShort();
+    if (cutShort !== undefined) {
+      this.fail(cutShort);
       return;
     }
     this.dispose();
