@@ -182,7 +182,7 @@ describe("the API key appears in no message, stack, cause chain, inspect output 
           expect.soft(leaks(printedForms(error), key), where).toEqual([]);
           runs += 1;
           // The chain's public stream() races its signal and throws LangChain's bare AbortError
-          // first: a bug of its own, tested in langchain-citizen.test.ts, not a leak.
+          // first: a bug of its own, tested in langchain-citizen-signal.test.ts, not a leak.
           if (failure.abort && path === "createCompletionChain().stream()") continue;
           expect.soft(isCompletionError(error), `${where}: ${safeString(error)}`).toBe(true);
           const { code, status } = error as { code: string; status?: number };
