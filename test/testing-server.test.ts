@@ -2,7 +2,8 @@ import { ChatOpenAI, OpenAI as LangChainOpenAI } from "@langchain/openai";
 import OpenAI from "openai";
 import { describe, expect, test } from "vitest";
 import type { TestingServer } from "../src/testing/index.js";
-import { jsonEvents, PROMPT, post, readStream, start, tokensOf } from "./helpers/testing-client.js";
+import { jsonEvents, readStream, tokensOf } from "./helpers/sse-reader.js";
+import { PROMPT, post, start } from "./helpers/testing-client.js";
 
 describe("default echo", () => {
   test("a non-streamed completion echoes the prompt with usage and finish_reason stop", async () => {
