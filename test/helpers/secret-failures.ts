@@ -1,5 +1,5 @@
 /**
- * The upstream failures secrets.test.ts and secrets-http.test.ts put every key through, and which
+ * The upstream failures the secrets-*.test.ts files put every key through, and which
  * key and kind of model each source uses for each failure.
  */
 import type { CompletionErrorCode } from "../../src/index.js";
@@ -11,7 +11,7 @@ import {
 } from "./hostile-upstream.js";
 import { KEYS } from "./secret-leaks.js";
 
-/** Where the key comes from; see SOURCES in secrets.test.ts. */
+/** Where the key comes from; see SOURCES in key-sources.ts. */
 export type Source = "environment" | "registry" | "code" | "provider string" | "initChatModel";
 
 // ---------------------------------------------------------------------------------------------

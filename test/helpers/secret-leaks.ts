@@ -1,5 +1,5 @@
 /**
- * Where an API key could leak and how to find it, for secrets.test.ts and secrets-http.test.ts: the
+ * Where an API key could leak and how to find it, for the secrets-*.test.ts files: the
  * keys, a capture of everything printed to the console, and the texts a caller could print.
  */
 import { inspect } from "node:util";
