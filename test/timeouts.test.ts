@@ -70,11 +70,13 @@ describe.each(MODELS)("%s: a stalled upstream", (model) => {
       stream: true,
       model,
       models: registry(server),
-      timeout: 100,
+      // Wide enough that a loaded machine's connect and headers fit in it; the reader still
+      // pauses longer than it between tokens.
+      timeout: 500,
     });
     for await (const token of stream) {
       tokens.push(token);
-      await sleep(300);
+      await sleep(700);
     }
     expect(tokens).toEqual(["a", " b", " c"]);
   });
