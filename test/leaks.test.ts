@@ -83,14 +83,15 @@ describe("a long-lived signal", () => {
         JSON.stringify(request.body).includes("fail") ? { status: 500 } : { tokens: ["a", " b"] },
     });
     const caller = new AbortController();
-    const perRun = await retainedBySignal(
-      server,
-      mixedRun(server, caller.signal),
-      mixedRun(server, undefined),
-    );
-    // Before the run owner, ~2 KB a run stayed reachable from the caller's signal.
+    const measure = () =>
+      retainedBySignal(server, mixedRun(server, caller.signal), mixedRun(server, undefined));
+    // Before the run owner, ~2 KB a run stayed reachable from the caller's signal, in every
+    // measurement. A quiet run measures ~200 B; on a loaded machine one measurement in many has
+    // read over 1 KB, so an answer over the line is measured once more and the smaller one counts.
+    let perRun = await measure();
+    if (perRun >= 400) perRun = Math.min(perRun, await measure());
     expect(perRun).toBeLessThan(400);
-  }, 120_000);
+  }, 240_000);
 
   test("a run listens on the caller's signal once while it is in flight, and not at all once it has ended", async () => {
     const server = await upstream({ tokens: ["a", " b", " c"], delayMs: 20 });
