@@ -102,6 +102,9 @@ export function completionResponder(
 
     const body = reading.value;
     const format: SseFormat = url.searchParams.get("format") === "json" ? "json" : "text";
+    // Opt-in: sse-starlette sends no end marker (an EventSource reconnects when the stream closes).
+    const endParam = url.searchParams.get("end");
+    const endFrame = endParam === "1" || endParam === "true";
     let iterator: AsyncIterator<string>;
     try {
       iterator = completionStream(runOptions(reading, options.models), {
@@ -143,6 +146,7 @@ export function completionResponder(
       head,
       streaming: body.stream,
       format,
+      endFrame,
       pingIntervalMs,
       clientTimeoutMs: options.clientTimeoutMs ?? CLIENT_TIMEOUT_MS,
       started,

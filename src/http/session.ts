@@ -1,5 +1,5 @@
 import { isCompletionError } from "../errors.js";
-import { encodeEvent, encodeToken, pingComment, type SseFormat } from "./sse.js";
+import { END_FRAME, encodeEvent, encodeToken, pingComment, type SseFormat } from "./sse.js";
 
 /** Why a request ended early, besides a failure's error code: as logged. */
 export type EndReason = "client_closed" | "client_timeout" | "shutting_down";
@@ -45,6 +45,8 @@ export interface SessionOptions {
   /** Tokens as events, or one event with the whole answer. */
   streaming: boolean;
   format: SseFormat;
+  /** Send {@link END_FRAME} after the last token (`?end=1`); never after an error frame. */
+  endFrame?: boolean;
   pingIntervalMs: number;
   /** Milliseconds a client may take no bytes before it is dropped. */
   clientTimeoutMs: number;
@@ -122,6 +124,7 @@ export class SseSession {
         if (this.closed) return false;
         if (result.done) {
           if (!streaming) sink.write(encodeToken(this.answer, format));
+          if (this.options.endFrame) sink.write(END_FRAME);
           this.stop();
           sink.close();
           return false;

@@ -37,6 +37,14 @@ export function encodeToken(token: string, format: SseFormat): string {
     : encodeEvent(token);
 }
 
+/**
+ * The opt-in last frame (`?end=1`): `event: end\r\ndata: \r\n\r\n`, sent once after the last token
+ * of a stream that finished. sse-starlette sends no end marker, so an `EventSource` reconnects (and
+ * re-runs the request) when the stream closes; this frame lets such a client close on purpose. Never
+ * sent after an `event: error` frame.
+ */
+export const END_FRAME = "event: end\r\ndata: \r\n\r\n";
+
 function pad(value: number, width = 2): string {
   return String(value).padStart(width, "0");
 }
