@@ -1,5 +1,7 @@
 /**
  * Read the endpoint's stream as a browser or Node client would: `fetch` + eventsource-parser.
+ * `?end=1` asks for the opt-in end frame (`event: end`), so the client knows the answer is complete
+ * (without it the stream just closes, as sse-starlette's does) and stops reading there.
  * Starts its own server (offline) unless COMPLETION_URL points at a running one, e.g.
  * COMPLETION_URL=http://127.0.0.1:7861 npx tsx examples/http-client.ts
  */
@@ -24,7 +26,7 @@ if (!base) {
 }
 
 try {
-  const response = await fetch(`${base}/other/completion`, {
+  const response = await fetch(`${base}/other/completion?end=1`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({
@@ -35,18 +37,24 @@ try {
   });
   if (!response.ok || response.body === null)
     throw new Error(`HTTP ${response.status}: ${await response.text()}`);
+  let ended = false;
   const parser = createParser({
     onEvent(event) {
       if (event.event === "error") throw new Error(`stream failed: ${event.data}`);
-      process.stdout.write(event.data);
+      if (event.event === "end") ended = true;
+      else process.stdout.write(event.data);
     },
   });
   const decoder = new TextDecoder();
   const reader = response.body.getReader();
-  for (let read = await reader.read(); !read.done; read = await reader.read()) {
+  while (!ended) {
+    const read = await reader.read();
+    if (read.done) break;
     parser.feed(decoder.decode(read.value, { stream: true }));
   }
+  await reader.cancel();
   process.stdout.write("\n");
+  console.log(ended ? "ended by the end frame" : "the stream closed without an end frame");
 } finally {
   await cleanup();
 }
