@@ -10,7 +10,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const README = ts.sys.readFile(join(ROOT, "README.md")) ?? "";
 
 /** The ```ts blocks of `markdown`, with the line each starts on. */
-export function tsBlocks(markdown: string): { line: number; code: string }[] {
+function tsBlocks(markdown: string): { line: number; code: string }[] {
   const blocks: { line: number; code: string }[] = [];
   const fence = /^```ts\n([\s\S]*?)^```$/gm;
   for (let match = fence.exec(markdown); match !== null; match = fence.exec(markdown)) {
@@ -62,7 +62,8 @@ const blocks = tsBlocks(README);
 const fileOf = (line: number) => join(ROOT, "test", `__readme-snippet-line-${line}.ts`);
 // Compiled with the blocks, to show that a block that does not type-check is reported.
 const BROKEN = join(ROOT, "test", "__readme-snippet-broken.ts");
-const BROKEN_CODE = 'import { completion } from "completion-chain";\nawait completion({ qury: "x" });\n';
+const BROKEN_CODE =
+  'import { completion } from "completion-chain";\nawait completion({ qury: "x" });\n';
 
 describe("README.md's ```ts blocks", () => {
   let errors = new Map<string, string[]>();
