@@ -45,6 +45,10 @@ export interface CompletionBody {
   prompt_name: string;
 }
 
+/**
+ * What {@link parseCompletionBody} returns: the validated body, or the 422 to answer (FastAPI's
+ * `detail` array, and the JSON body that renders it).
+ */
 export type BodyParseResult =
   | { ok: true; value: CompletionBody }
   | { ok: false; status: 422; body: string; detail: ValidationIssue[] };
