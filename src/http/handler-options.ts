@@ -48,11 +48,19 @@ export interface CompletionHandlerOptions {
 
 /** What {@link CompletionHandlerOptions.onRequestEnd} receives: no bodies, no keys. */
 export interface RequestLogEntry {
+  /** The client's `x-request-id` (1–128 visible ASCII characters), else a generated UUID; sent back in `x-request-id`. */
+  requestId: string;
   method: string;
   path: string;
   status: number;
+  /** Milliseconds from the request's arrival to the end of its response. */
   durationMs: number;
+  /** Tokens the model produced (for `stream: false` too, though the client gets them as one event). */
   tokens: number;
+  /** Milliseconds from the request's arrival to the model's first token; absent when none came. */
+  ttftMs?: number;
+  /** For a completion request that passed validation: whether it asked for a token stream. */
+  stream?: boolean;
   /**
    * Why the request failed or ended early: an error code (also after the headers were sent),
    * `client_closed`, `client_timeout` or `shutting_down`.

@@ -11,8 +11,9 @@ import { parseCompletionOptions } from "../parse-options.js";
 import type { CompletionHandlerOptions, SessionReply } from "./handler-options.js";
 import { corsHeaders, errorResponse, json, readBody, SSE_HEADERS } from "./responses.js";
 import { runOptions } from "./run-options.js";
-import { SseSession, type StreamHead } from "./session.js";
+import { type RequestLog, SseSession, type StreamHead } from "./session.js";
 import type { SseFormat } from "./sse.js";
+import { REQUEST_ID_HEADER, requestIdOf } from "./request-id.js";
 import { readCompletionBody } from "./validation.js";
 import { sseBody } from "./web-body.js";
 
@@ -40,17 +41,23 @@ export function completionResponder(
   return async function respond(request: Request): Promise<Response | SessionReply> {
     const started = performance.now();
     const url = new URL(request.url);
-    const log = (status: number, tokens = 0, error?: string) =>
+    const requestId = requestIdOf(request);
+    let stream: boolean | undefined;
+    const log: RequestLog = (status, tokens = 0, error, firstTokenAt) =>
       options.onRequestEnd?.({
+        requestId,
         method: request.method,
         path: url.pathname,
         status,
         durationMs: performance.now() - started,
         tokens,
+        ...(firstTokenAt === undefined ? {} : { ttftMs: firstTokenAt - started }),
+        ...(stream === undefined ? {} : { stream }),
         ...(error === undefined ? {} : { error }),
       });
-    const finish = (response: Response, error?: string) => {
-      log(response.status, 0, error);
+    const finish = (response: Response, error?: string, head?: StreamHead) => {
+      response.headers.set(REQUEST_ID_HEADER, requestId);
+      log(response.status, head?.tokens ?? 0, error, head?.firstTokenAt);
       return response;
     };
     const cors = corsHeaders(request, options.corsOrigins);
@@ -101,6 +108,7 @@ export function completionResponder(
     if (!reading.ok) return finish(json(422, reading.body, cors), "invalid_options");
 
     const body = reading.value;
+    stream = body.stream;
     const format: SseFormat = url.searchParams.get("format") === "json" ? "json" : "text";
     // Opt-in: sse-starlette sends no end marker (an EventSource reconnects when the stream closes).
     const endParam = url.searchParams.get("end");
@@ -130,14 +138,14 @@ export function completionResponder(
         const winner = await Promise.race([head.pending, firstPing]);
         if (winner === "ping" || winner.done || body.stream) break;
         head.answer += winner.value;
-        head.tokens += 1;
+        if (head.tokens++ === 0) head.firstTokenAt = performance.now();
         head.pending = iterator.next();
       }
     } catch (error) {
       if (!isCompletionError(error)) throw error;
       const response = errorResponse(error, cors, shuttingDown());
       const code = response.status === 503 ? "shutting_down" : error.code;
-      return finish(response, request.signal.aborted ? "client_closed" : code);
+      return finish(response, request.signal.aborted ? "client_closed" : code, head);
     } finally {
       clearTimeout(pingTimer);
     }
@@ -153,7 +161,8 @@ export function completionResponder(
       shuttingDown,
       log,
     });
-    return { status: 200, headers: { ...SSE_HEADERS, ...cors }, session };
+    const headers = { ...SSE_HEADERS, ...cors, [REQUEST_ID_HEADER]: requestId };
+    return { status: 200, headers, session };
   };
 }
 

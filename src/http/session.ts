@@ -25,8 +25,18 @@ export function errorFrame(error: unknown, code?: string): string {
 export interface StreamHead {
   answer: string;
   tokens: number;
+  /** When the first token arrived (`performance.now()`), if one has. */
+  firstTokenAt?: number;
   pending: Promise<IteratorResult<string>>;
 }
+
+/** Logs a request once, when it ends: status, tokens, why it failed or ended early, first token time. */
+export type RequestLog = (
+  status: number,
+  tokens?: number,
+  error?: string,
+  firstTokenAt?: number,
+) => void;
 
 /** Where a session's frames go: a web stream's controller, or a Node response. */
 export interface FrameSink {
@@ -55,7 +65,7 @@ export interface SessionOptions {
   /** True once the server is shutting down: a failure is then reported as `shutting_down`. */
   shuttingDown: () => boolean;
   /** Called once, when the body has ended or been abandoned. */
-  log: (status: number, tokens: number, error?: string) => void;
+  log: RequestLog;
 }
 
 /**
@@ -68,6 +78,7 @@ export interface SessionOptions {
  */
 export class SseSession {
   private tokens: number;
+  private firstTokenAt: number | undefined;
   private answer: string;
   private pending: Promise<IteratorResult<string>> | undefined;
   private closed = false;
@@ -76,6 +87,7 @@ export class SseSession {
 
   constructor(private readonly options: SessionOptions) {
     this.tokens = options.head.tokens;
+    this.firstTokenAt = options.head.firstTokenAt;
     this.answer = options.head.answer;
     this.pending = options.head.pending;
   }
@@ -106,7 +118,7 @@ export class SseSession {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.ping); // the first timeout or the interval after it: one clear stops either
-    this.options.log(200, this.tokens, error);
+    this.options.log(200, this.tokens, error, this.firstTokenAt);
   }
 
   /**
@@ -129,7 +141,7 @@ export class SseSession {
           sink.close();
           return false;
         }
-        this.tokens += 1;
+        if (this.tokens++ === 0) this.firstTokenAt = performance.now();
         if (streaming) {
           sink.write(encodeToken(result.value, format));
           return true;

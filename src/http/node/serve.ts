@@ -9,6 +9,7 @@ import {
   type RequestLogEntry,
 } from "../handler.js";
 import { formatLogLine } from "../log.js";
+import { REQUEST_ID_HEADER, requestIdOf } from "../request-id.js";
 import { corsHeaders, shuttingDown } from "../responses.js";
 import { sseBody } from "../web-body.js";
 import { writeSessionToNode } from "./write-session.js";
@@ -87,9 +88,12 @@ export async function serveCompletion(options: ServeOptions = {}): Promise<Compl
   const fetch = async (request: Request, env?: HttpBindings | Http2Bindings): Promise<Response> => {
     if (draining) {
       const path = new URL(request.url).pathname;
-      const entry = { method: request.method, path, status: 503, durationMs: 0, tokens: 0 };
-      log?.(formatLogLine({ ...entry, error: "shutting_down" }));
-      return shuttingDown(corsHeaders(request, handlerOptions.corsOrigins));
+      const requestId = requestIdOf(request);
+      const entry = { requestId, method: request.method, path, status: 503, durationMs: 0 };
+      log?.(formatLogLine({ ...entry, tokens: 0, error: "shutting_down" }));
+      const response = shuttingDown(corsHeaders(request, handlerOptions.corsOrigins));
+      response.headers.set(REQUEST_ID_HEADER, requestId);
+      return response;
     }
     inFlight += 1;
     let reply: Awaited<ReturnType<typeof respond>>;
