@@ -19,6 +19,15 @@ export type BearerCheck = (request: Request) => Promise<boolean>;
 const KEY_CHARACTERS = /^[\x21-\x7e]+$/;
 
 /**
+ * True for a key a client can send: non-empty visible ASCII, no spaces or control characters.
+ *
+ * @param key - a configured key
+ */
+export function isUsableApiKey(key: unknown): boolean {
+  return typeof key === "string" && KEY_CHARACTERS.test(key);
+}
+
+/**
  * RFC 6750 §2.1: `Bearer` (case-insensitive, RFC 9110 §11.1), one or more spaces, the token.
  * Anything else — another scheme, two keys joined by a repeated header — is no key.
  */
@@ -78,7 +87,7 @@ export function bearerCheck(
   }
   if (keys.length === 0) return undefined;
   keys.forEach((key, index) => {
-    if (typeof key !== "string" || !KEY_CHARACTERS.test(key)) {
+    if (!isUsableApiKey(key)) {
       const message = `${option}[${index}] must be a non-empty string of visible ASCII characters (no spaces or control characters)`;
       throw new CompletionError("invalid_options", message, {
         issues: [{ path: [option, index], message }],
