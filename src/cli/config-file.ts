@@ -5,7 +5,8 @@ import { checkBaseURL } from "./base-url.js";
 import { usageError } from "./cli-error.js";
 import { locateJsonSyntaxError } from "./json-syntax.js";
 
-const READ_FAILURES: Record<string, string> = {
+/** Why a file given on the command line could not be read, by `error.code`. */
+export const READ_FAILURES: Record<string, string> = {
   ENOENT: "no such file",
   EISDIR: "is a directory, not a file",
   EACCES: "permission denied",

@@ -11,6 +11,7 @@ import {
 import { fieldOfFlag } from "../fields.js";
 import type { BodyDefaults } from "../http/validation.js";
 import { type CompletionServer, type ServeOptions, serveCompletion } from "../http/node/serve.js";
+import { API_KEY_ENV, exposureWarning, serverApiKeys, withoutKeys } from "./api-keys.js";
 import { CliError, usageError } from "./cli-error.js";
 import { endpointFromFlags } from "./endpoint.js";
 import { COMMON_FLAGS, joinNegativeNumbers, numberFlag, secondsFlag } from "./flags.js";
@@ -39,7 +40,15 @@ Options:
   --grace <s>              seconds the streams in flight get to finish on shutdown (default ${seconds(GRACE_MS)})
   --ping-interval <s>      seconds between SSE ping comments (default ${seconds(PING_INTERVAL_MS)})
   --cors <origin>          allow this origin (repeatable; "*" for any)
+  --api-key <key>          require "Authorization: Bearer <key>" on every route but /health
+                           (repeatable: any of the keys is accepted). Other users of this machine
+                           can read it in \`ps\`: prefer $${API_KEY_ENV} or --api-key-file
+  --api-key-file <file>    require the keys in this file, one per line (# starts a comment)
   -h, --help               this text
+
+Keys: $${API_KEY_ENV} holds one or more, comma-separated; --api-key and --api-key-file
+(together) replace it. Without a key anyone who can reach the port can use the model; a --host
+other than 127.0.0.1, ::1 or localhost without one prints a warning. Keys are never printed.
 
 Durations are in seconds and may have decimals. Model, prompt, prompts dir and config are checked
 at startup. One line per request goes to stderr. SIGINT/SIGTERM: stop accepting connections, give
@@ -65,6 +74,8 @@ function parse(argv: string[]) {
       grace: { type: "string" },
       "ping-interval": { type: "string" },
       cors: { type: "string", multiple: true },
+      "api-key": { type: "string", multiple: true },
+      "api-key-file": { type: "string", multiple: true },
     },
   });
 }
@@ -114,13 +125,15 @@ export async function serve(argv: string[]): Promise<void> {
   try {
     values = parse(argv).values;
   } catch (error) {
-    usageError(`${(error as Error).message} (see serve --help)`);
+    // A key whose flag was forgotten is quoted as an "unexpected argument".
+    usageError(`${withoutKeys((error as Error).message, argv)} (see serve --help)`);
   }
   if (values.help) {
     process.stdout.write(SERVE_HELP);
     return;
   }
   const options = serveOptionsFromFlags(values);
+  const apiKeys = await serverApiKeys(values);
   const endpoint = await endpointFromFlags(values);
   checkModel(values.model, endpoint);
   await checkPromptsDir(values["prompts-dir"]);
@@ -130,7 +143,11 @@ export async function serve(argv: string[]): Promise<void> {
   const models = demo?.models ?? endpoint.models;
   let server: CompletionServer;
   try {
-    server = await serveCompletion({ ...options, ...(models === undefined ? {} : { models }) });
+    server = await serveCompletion({
+      ...options,
+      ...(apiKeys.length === 0 ? {} : { apiKeys }),
+      ...(models === undefined ? {} : { models }),
+    });
   } catch (error) {
     await demo?.close();
     throw new CliError(
@@ -138,6 +155,8 @@ export async function serve(argv: string[]): Promise<void> {
       1,
     );
   }
+  const warning = exposureWarning(server.url, apiKeys);
+  if (warning !== undefined) process.stderr.write(`${warning}\n`);
   process.stderr.write(`completion-chain: serving POST ${server.url}/other/completion\n`);
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

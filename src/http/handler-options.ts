@@ -42,6 +42,16 @@ export interface CompletionHandlerOptions {
    * frame of code `shutting_down`, requests still waiting for their headers with a 503.
    */
   signal?: AbortSignal;
+  /**
+   * Keys a client must send as `Authorization: Bearer <key>` (any one of them; the scheme is
+   * case-insensitive). Without one, a request gets 401 `{"detail":"Missing or invalid API key"}`
+   * and `www-authenticate: Bearer` before its body is read, logged as `unauthorized`. Open without
+   * a key: `GET`/`HEAD` `/health` and `/` (a page a browser navigates to), and `OPTIONS` (CORS
+   * preflights). Keys are compared in constant time, never logged or echoed; an empty key, or one
+   * holding spaces, control or non-ASCII characters, is refused when the handler is made.
+   * @defaultValue none: every request is served
+   */
+  apiKeys?: readonly string[];
   /** Called once per request when its response has been fully sent or abandoned (for access logs). */
   onRequestEnd?: (entry: RequestLogEntry) => void;
 }

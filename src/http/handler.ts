@@ -8,6 +8,7 @@ import {
 } from "../defaults.js";
 import { isCompletionError } from "../errors.js";
 import { parseCompletionOptions } from "../parse-options.js";
+import { bearerCheck, refuseUnauthenticated } from "./auth.js";
 import type { CompletionHandlerOptions, SessionReply } from "./handler-options.js";
 import { corsHeaders, errorResponse, json, readBody, SSE_HEADERS } from "./responses.js";
 import { runOptions } from "./run-options.js";
@@ -37,6 +38,7 @@ export function completionResponder(
   const shuttingDown = () => shutdown?.aborted === true;
   // A bad registry is the operator's mistake: say so now, not in every request's 422.
   if (options.models !== undefined) parseCompletionOptions({ query: "", models: options.models });
+  const authenticated = bearerCheck(options.apiKeys);
 
   return async function respond(request: Request): Promise<Response | SessionReply> {
     const started = performance.now();
@@ -61,6 +63,11 @@ export function completionResponder(
       return response;
     };
     const cors = corsHeaders(request, options.corsOrigins);
+    // First, before any route (those added below are covered) and before the body is read.
+    if (authenticated !== undefined) {
+      const refused = await refuseUnauthenticated(authenticated, request, url.pathname, cors);
+      if (refused !== undefined) return finish(refused, "unauthorized");
+    }
 
     if (url.pathname === "/health" && (request.method === "GET" || request.method === "HEAD")) {
       return finish(json(200, '{"status":"ok"}', cors));
@@ -74,7 +81,8 @@ export function completionResponder(
             ...cors,
             "access-control-allow-methods": "POST",
             "access-control-allow-headers":
-              request.headers.get("access-control-request-headers") ?? "content-type",
+              request.headers.get("access-control-request-headers") ??
+              "content-type, authorization",
             "access-control-max-age": "600",
           },
         }),
