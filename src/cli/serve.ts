@@ -13,9 +13,16 @@ import type { BodyDefaults } from "../http/validation.js";
 import { type CompletionServer, type ServeOptions, serveCompletion } from "../http/node/serve.js";
 import { CliError, usageError } from "./cli-error.js";
 import { endpointFromFlags } from "./endpoint.js";
-import { COMMON_FLAGS, joinNegativeNumbers, numberFlag, secondsFlag } from "./flags.js";
+import {
+  COMMON_FLAGS,
+  joinNegativeNumbers,
+  numberFlag,
+  parseFailure,
+  secondsFlag,
+} from "./flags.js";
 import { startOfflineDemo } from "./offline-demo.js";
 import { checkModel, checkPrompt, checkPromptsDir } from "./startup-checks.js";
+import { packageVersion } from "./version.js";
 
 const seconds = (ms: number) => ms / 1000;
 
@@ -40,6 +47,7 @@ Options:
   --ping-interval <s>      seconds between SSE ping comments (default ${seconds(PING_INTERVAL_MS)})
   --cors <origin>          allow this origin (repeatable; "*" for any)
   -h, --help               this text
+  -V, --version            the version of completion-chain
 
 Durations are in seconds and may have decimals. Model, prompt, prompts dir and config are checked
 at startup. One line per request goes to stderr. SIGINT/SIGTERM: stop accepting connections, give
@@ -54,19 +62,18 @@ Errors are one line on stderr.
 
 const NUMERIC = ["port", "ping-interval", "timeout", "client-timeout", "grace"];
 
+const FLAGS = {
+  ...COMMON_FLAGS,
+  host: { type: "string" },
+  port: { type: "string" },
+  "client-timeout": { type: "string" },
+  grace: { type: "string" },
+  "ping-interval": { type: "string" },
+  cors: { type: "string", multiple: true },
+} as const;
+
 function parse(argv: string[]) {
-  return parseArgs({
-    args: joinNegativeNumbers(argv, NUMERIC),
-    options: {
-      ...COMMON_FLAGS,
-      host: { type: "string" },
-      port: { type: "string" },
-      "client-timeout": { type: "string" },
-      grace: { type: "string" },
-      "ping-interval": { type: "string" },
-      cors: { type: "string", multiple: true },
-    },
-  });
+  return parseArgs({ args: joinNegativeNumbers(argv, NUMERIC), options: FLAGS });
 }
 
 /** The flags of `completion-chain serve`, as `parseArgs` returns them. */
@@ -114,10 +121,14 @@ export async function serve(argv: string[]): Promise<void> {
   try {
     values = parse(argv).values;
   } catch (error) {
-    usageError(`${(error as Error).message} (see serve --help)`);
+    parseFailure(error, Object.keys(FLAGS), "serve --help");
   }
   if (values.help) {
     process.stdout.write(SERVE_HELP);
+    return;
+  }
+  if (values.version) {
+    process.stdout.write(`${await packageVersion()}\n`);
     return;
   }
   const options = serveOptionsFromFlags(values);
