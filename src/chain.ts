@@ -25,7 +25,7 @@ import {
   transformStreamWithConfig,
 } from "./run/langchain-private.js";
 import { drain } from "./run/consume.js";
-import { abortedBySignal } from "./run/failures.js";
+import { abortedBySignal, messageOf } from "./run/failures.js";
 import { CompletionRun } from "./run/run.js";
 
 /**
@@ -229,7 +229,7 @@ export class CompletionChain extends Runnable<CompletionChainInput, string> {
     } catch (error) {
       throw new CompletionError(
         "invalid_prompt",
-        `The prompt could not be rendered: ${(error as Error).message}`,
+        `The prompt could not be rendered: ${messageOf(error)}`,
         { cause: error },
       );
     }

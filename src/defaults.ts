@@ -45,6 +45,9 @@ export const PING_INTERVAL_MS = 15_000;
 /** The largest request body the endpoint reads; a larger one gets 413. 1 MiB. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
+/** The largest query the CLI reads from stdin (`completion-chain -`); a larger one is a usage error. 1 MiB. */
+export const MAX_STDIN_QUERY_BYTES = 1024 * 1024;
+
 /** The endpoint's route, the original's. */
 export const COMPLETION_PATH = "/other/completion";
 

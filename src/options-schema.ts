@@ -20,10 +20,12 @@ import {
   TEMPERATURE_RANGE,
 } from "./defaults.js";
 import { CompletionError } from "./errors.js";
+import { REQUEST_FIELDS } from "./fields.js";
 import { hasCredentials, isModelInstance, type ModelRegistry } from "./models.js";
 import type { CompletionOptions, ParsedCompletionOptions } from "./options.js";
 import { PROMPT_NAME_PATTERN } from "./prompts.js";
 import { isUnprintedField } from "./secrets.js";
+import { suggest } from "./suggest.js";
 
 /** True for a `PromptTemplate` (or anything that formats like one), from any copy of LangChain. */
 export const isPromptTemplate = (value: unknown): value is BasePromptTemplate =>
@@ -47,6 +49,9 @@ const modelConfig = z.strictObject({
   timeout: z.number().positive().max(MAX_TIMEOUT_MS).optional(),
   modelKwargs: z.record(z.string(), z.unknown()).optional(),
 });
+
+/** Every key of a registry entry, for "did you mean …?". */
+export const MODEL_CONFIG_KEYS: readonly string[] = Object.keys(modelConfig.shape);
 
 /** The registry's schema, shared with the config-file loader. */
 export const modelRegistrySchema = z.record(z.string().min(1), modelConfig);
@@ -154,6 +159,31 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 /**
+ * "unknown option `max_tokens`; did you mean `maxTokens`?" (an HTTP body key gets its option's name:
+ * `model_name` → `model`), or for a registry entry "`models.m` has
+ * an unknown key `base_url`; did you mean `baseURL`?". The only other objects the schema checks the
+ * keys of are registry entries.
+ */
+function unknownKeys(keys: readonly string[], path: readonly PropertyKey[]): string {
+  const known = path.length === 0 ? OPTION_NAMES : MODEL_CONFIG_KEYS;
+  const named = keys.map((key) => {
+    // The HTTP body's names (`model_name`) are the likeliest slip of all.
+    const option = path.length === 0 ? REQUEST_FIELDS.find(({ body }) => body === key) : undefined;
+    const near = option?.option ?? suggest(key, known);
+    return { key: `\`${key}\``, hint: near === undefined ? "" : `did you mean \`${near}\`?` };
+  });
+  const what = path.length === 0 ? "unknown option" : `\`${path.join(".")}\` has an unknown key`;
+  if (named.length === 1) {
+    const [{ key, hint }] = named as [(typeof named)[number]];
+    return `${what} ${key}${hint === "" ? "" : `; ${hint}`}`;
+  }
+  const list = named.map(({ key, hint }) => (hint === "" ? key : `${key} (${hint})`)).join(", ");
+  return path.length === 0
+    ? `unknown options ${list}`
+    : `\`${path.join(".")}\` has unknown keys ${list}`;
+}
+
+/**
  * Validates options with the schema: every input, and the only path that words errors.
  *
  * @param input - anything passed as `completion()` options
@@ -179,7 +209,7 @@ export function parseWithSchema(input: unknown): ParsedCompletionOptions {
     const field = path.length > 0 ? path.join(".") : "options";
     const message =
       first?.code === "unrecognized_keys"
-        ? `unknown option ${(first.keys as string[]).map((key) => `\`${key}\``).join(", ")}`
+        ? unknownKeys(first.keys as string[], path)
         : `\`${field}\` ${first?.message ?? "is invalid"}, got ${describe(valueAt(input, path), path)}`;
     throw new CompletionError("invalid_options", message, {
       issues: issues.map((issue) => ({

@@ -1,6 +1,7 @@
 import { PromptTemplate } from "@langchain/core/prompts";
 import { CompletionError } from "./errors.js";
 import type { PromptFiles } from "./prompt-files.js";
+import { messageOf } from "./run/failures.js";
 
 // The file system is loaded on the first lookup, not at import: `completion()` with an inline
 // `prompt` must bundle and run where there is no `node:fs` (edge runtimes).
@@ -91,7 +92,7 @@ export function parsePromptTemplate(
   } catch (error) {
     throw new CompletionError(
       "invalid_prompt",
-      `${source} is not a valid ${templateFormat} template: ${(error as Error).message}`,
+      `${source} is not a valid ${templateFormat} template: ${messageOf(error)}`,
       { cause: error },
     );
   }

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import { cli, oneLine, refusesToServe } from "./helpers/cli-process.js";
 import { upstream } from "./helpers/fixtures.js";
@@ -17,6 +18,40 @@ describe("flags", () => {
     expect(code).toBe(0);
     expect(stdout).toBe("ok\n");
     expect(server.requests[0]?.body).not.toHaveProperty("max_tokens");
+  });
+
+  test("a negative number out of range gets the flag's own one-line message, not the parser's", async () => {
+    const [temperature, port] = await Promise.all([
+      cli(["hi", "--temperature", "-0.5"]).done,
+      refusesToServe(["--port", "-1"]),
+    ]);
+    expect([temperature.code, port.code]).toEqual([2, 2]);
+    expect(oneLine(temperature.stderr)).toBe(
+      "completion-chain: `temperature` must be between 0 and 1, got -0.5 (invalid_options)",
+    );
+    expect(oneLine(port.stderr)).toBe(
+      'completion-chain: --port must be an integer 0..65535, got "-1"',
+    );
+  });
+
+  test("--version and serve -V print the package's version and exit 0", async () => {
+    const { version } = JSON.parse(
+      readFileSync(new URL("../package.json", import.meta.url), "utf8"),
+    ) as { version: string };
+    const runs = await Promise.all([cli(["--version"]).done, cli(["serve", "-V"]).done]);
+    for (const run of runs) expect(run).toEqual({ code: 0, stdout: `${version}\n`, stderr: "" });
+  });
+
+  test("an unknown flag exits 2 with one line suggesting the nearest known flag", async () => {
+    const runs = await Promise.all([
+      cli(["hi", "--max-token", "5"]).done,
+      cli(["serve", "--prot", "80"]).done,
+    ]);
+    expect(runs.map(({ code }) => code)).toEqual([2, 2]);
+    expect(runs.map(({ stderr }) => oneLine(stderr))).toEqual([
+      "completion-chain: unknown option --max-token; did you mean --max-tokens? (see --help)",
+      "completion-chain: unknown option --prot; did you mean --port? (see serve --help)",
+    ]);
   });
 
   test("a flag whose value starts with a dash fails with exit 2 and one line", async () => {
@@ -47,7 +82,7 @@ describe("flags", () => {
     ]);
   });
 
-  test("both --help texts document the exit codes", async () => {
+  test("both --help texts document the exit codes and --version; complete's the query from stdin", async () => {
     const [complete, serve] = await Promise.all([
       cli(["--help"]).done,
       cli(["serve", "--help"]).done,
@@ -58,6 +93,9 @@ describe("flags", () => {
       expect(help).toMatch(/^ {2}2 +/m);
     }
     expect(complete.stdout).toMatch(/^ {2}130 +/m);
+    for (const help of [complete.stdout, serve.stdout]) expect(help).toContain("-V, --version");
+    expect(complete.stdout).toContain("completion-chain - [options]");
+    expect(complete.stdout).toContain("at most 1 MiB");
     expect(complete.stdout).toContain("--timeout <s>");
     expect(serve.stdout).toContain("--client-timeout <s>");
     expect(serve.stdout).toContain("--grace <s>");

@@ -1,7 +1,8 @@
+import { parseArgs } from "node:util";
 import { describe, expect, test } from "vitest";
 import { CliError } from "../src/cli/cli-error.js";
 import { completionOptionsFromFlags } from "../src/cli/complete.js";
-import { joinNegativeNumbers, secondsFlag } from "../src/cli/flags.js";
+import { joinNegativeNumbers, parseFailure, secondsFlag } from "../src/cli/flags.js";
 import { serveOptionsFromFlags } from "../src/cli/serve.js";
 
 /** The usage error `run` throws: its message, and exit code 2. */
@@ -16,7 +17,45 @@ function usage(run: () => unknown): string {
   throw new Error("expected a usage error");
 }
 
+/** What the CLI says when `parseArgs` refuses `args`, given these flags. */
+function refused(args: string[], flags: string[], query = true): string {
+  const options = Object.fromEntries(flags.map((flag) => [flag, { type: "string" as const }]));
+  return usage(() => {
+    try {
+      parseArgs({ args, options, allowPositionals: true });
+    } catch (error) {
+      parseFailure(error, flags, "--help", query);
+    }
+  });
+}
+
 describe("CLI flags", () => {
+  test("an unknown flag is named with the nearest known flag: a misspelling, another case or separator style, or a field's option or body name", () => {
+    const flags = ["max-tokens", "prompt", "model", "temperature", "prompts-dir"];
+    const meant = (arg: string) =>
+      /did you mean (--\S+)\?/.exec(refused(["hi", arg], flags))?.[1] ?? "none";
+    expect(
+      ["--max-token", "--max_tokens=5", "--maxTokens", "--MAX-TOKENS", "--temprature"].map(meant),
+    ).toEqual(["--max-tokens", "--max-tokens", "--max-tokens", "--max-tokens", "--temperature"]);
+    expect(["--prompt-name", "--promptName", "--model_name", "--prompt-dir"].map(meant)).toEqual([
+      "--prompt",
+      "--prompt",
+      "--model",
+      "--prompts-dir",
+    ]);
+    expect(["--colour", "-x", "--m"].map(meant)).toEqual(["none", "none", "none"]);
+    expect(refused(["--max-token"], flags)).toBe(
+      "unknown option --max-token; did you mean --max-tokens? (see --help)",
+    );
+    expect(refused(["-x"], flags)).toBe(
+      'unknown option -x (see --help; a query that starts with "-" goes after --, as in -- "-x")',
+    );
+    expect(refused(["--colour"], flags, false)).toBe("unknown option --colour (see --help)");
+    expect(refused(["--model"], flags)).toBe(
+      "Option '--model <value>' argument missing (see --help)",
+    );
+  });
+
   test("a negative number after a numeric flag is joined to it, other dashes and anything after -- are left alone", () => {
     expect(
       joinNegativeNumbers(

@@ -14,6 +14,7 @@ import {
   DEFAULT_TIMEOUT_MS,
   GRACE_MS,
   MAX_BODY_BYTES,
+  MAX_STDIN_QUERY_BYTES,
   PING_INTERVAL_MS,
   SERVE_HOST,
   SERVE_PORT,
@@ -106,6 +107,11 @@ const README_STATEMENTS: [where: string, pattern: RegExp, expected: string[]][] 
       seconds(GRACE_MS),
       seconds(PING_INTERVAL_MS),
     ],
+  ],
+  [
+    "CLI, the query from stdin",
+    /reads the query from stdin \(UTF-8, at most (\d+) MiB/,
+    [mib(MAX_STDIN_QUERY_BYTES)],
   ],
   [
     "SSE framing, ping",

@@ -45,12 +45,33 @@ describe("completion() options", () => {
       "`model` must be a model name or a LangChain model instance",
       ["model"],
     ],
-    [{ query: "x", max_tokens: 10 }, "unknown option `max_tokens`", []],
+    [{ query: "x", max_tokens: 10 }, "unknown option `max_tokens`; did you mean `maxTokens`?", []],
   ])("%j fails with invalid_options naming the field", async (options, message, path) => {
     const error = await rejection(() => completion(options as never));
     expect(error.code).toBe("invalid_options");
     expect(error.message).toContain(message);
     expect(error.issues?.[0]?.path).toEqual(path);
+  });
+
+  test("an unknown option is named with the option meant: the camelCase of a snake_case name, the option of an HTTP body key, a near misspelling; a far one gets no guess", async () => {
+    const messages = await Promise.all(
+      [
+        { query: "x", prompt_name: "qa" },
+        { query: "x", model_name: "qwen" },
+        { query: "x", temprature: 0.5 },
+        { query: "x", colour: "blue" },
+        { query: "x", max_tokens: 5, Stream: true },
+        { query: "x", models: { local: { base_url: "http://127.0.0.1:1/v1" } } },
+      ].map(async (options) => (await rejection(() => completion(options as never))).message),
+    );
+    expect(messages).toEqual([
+      "unknown option `prompt_name`; did you mean `promptName`?",
+      "unknown option `model_name`; did you mean `model`?",
+      "unknown option `temprature`; did you mean `temperature`?",
+      "unknown option `colour`",
+      "unknown options `max_tokens` (did you mean `maxTokens`?), `Stream` (did you mean `stream`?)",
+      "`models.local` has an unknown key `base_url`; did you mean `baseURL`?",
+    ]);
   });
 
   test("a bad value with stream: true throws synchronously, before any iteration", () => {

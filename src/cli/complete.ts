@@ -1,3 +1,4 @@
+import { isatty } from "node:tty";
 import { parseArgs } from "node:util";
 import { completion } from "../completion.js";
 import {
@@ -6,6 +7,7 @@ import {
   DEFAULT_STREAM,
   DEFAULT_TEMPERATURE,
   DEFAULT_TIMEOUT_MS,
+  MAX_STDIN_QUERY_BYTES,
   TEMPERATURE_RANGE,
 } from "../defaults.js";
 import { isCompletionError } from "../errors.js";
@@ -14,15 +16,27 @@ import type { CompletionOptions } from "../options.js";
 import { parseCompletionOptions } from "../parse-options.js";
 import { CliError, usageError } from "./cli-error.js";
 import { endpointFromFlags } from "./endpoint.js";
-import { COMMON_FLAGS, joinNegativeNumbers, numberFlag, secondsFlag } from "./flags.js";
+import {
+  COMMON_FLAGS,
+  joinNegativeNumbers,
+  numberFlag,
+  parseFailure,
+  secondsFlag,
+} from "./flags.js";
 import { OFFLINE_DEMO, type OfflineDemo, startOfflineDemo } from "./offline-demo.js";
 import { checkModel, checkPrompt, checkPromptsDir, checkTemplate } from "./startup-checks.js";
+import { queryFromStdin, readStdinQuery } from "./stdin-query.js";
 import { isBrokenPipe, watchStdout } from "./stdout.js";
+import { packageVersion } from "./version.js";
 
 export const COMPLETE_HELP = `Usage: completion-chain "<query>" [options]
+       completion-chain - [options]          (the query from stdin)
+       … | completion-chain [options]        (the query piped in)
        completion-chain serve [options]      (see completion-chain serve --help)
 
 Streams (or prints) one completion: prompt template → model → tokens.
+The query is the argument; with "-", or with none while stdin is not a terminal, it is read from
+stdin (UTF-8, at most ${MAX_STDIN_QUERY_BYTES / 1024 / 1024} MiB, one trailing line break dropped).
 
 Options:
   --stream              print tokens as they arrive
@@ -39,6 +53,7 @@ Options:
   --kind <kind>         "completion" (/v1/completions) or "chat" (/v1/chat/completions)
   --config <file>       JSON model registry: { "models": { "<name>": { "kind", "baseURL", … } } }
   -h, --help            this text
+  -V, --version         the version of completion-chain
 
 The API key is read from $OPENAI_API_KEY (or the config file), never from the command line.
 With no endpoint configured, the answers come from
@@ -48,7 +63,8 @@ Model, prompt, prompts dir and config are checked before anything is sent.
 Exit codes:
   0    done (also when the reader of stdout went away, as with | head)
   1    the run failed (the model endpoint failed or timed out…)
-  2    usage: a bad flag or value, an unknown model or prompt, a bad config file
+  2    usage: a bad flag or value, an unknown model or prompt, a bad config file, no query
+       (or an empty one, or one over the limit on stdin)
   130  interrupted (Ctrl-C)
 Errors are one line on stderr.
 `;
@@ -60,18 +76,20 @@ const NUMERIC = [
   "timeout",
 ];
 
+const FLAGS = {
+  ...COMMON_FLAGS,
+  stream: { type: "boolean" },
+  echo: { type: "boolean" },
+  temperature: { type: "string" },
+  "max-tokens": { type: "string" },
+  template: { type: "string" },
+} as const;
+
 function parse(argv: string[]) {
   return parseArgs({
     args: joinNegativeNumbers(argv, NUMERIC),
     allowPositionals: true,
-    options: {
-      ...COMMON_FLAGS,
-      stream: { type: "boolean" },
-      echo: { type: "boolean" },
-      temperature: { type: "string" },
-      "max-tokens": { type: "string" },
-      template: { type: "string" },
-    },
+    options: FLAGS,
   });
 }
 
@@ -94,7 +112,9 @@ export function completionOptionsFromFlags(
   positionals: string[],
 ): CompletionOptions & { stream: boolean } {
   if (positionals.length !== 1)
-    usageError('expected exactly one query, e.g. completion-chain "hello" --stream');
+    usageError(
+      'expected exactly one query, e.g. completion-chain "hello" --stream (or - to read it from stdin)',
+    );
   if (values.prompt !== undefined && values.template !== undefined)
     usageError("--prompt and --template both choose the template; give one");
   const fields: Record<string, unknown> = {};
@@ -131,15 +151,23 @@ export async function complete(argv: string[]): Promise<void> {
   try {
     parsed = parse(argv);
   } catch (error) {
-    usageError(`${(error as Error).message} (see --help)`);
+    parseFailure(error, Object.keys(FLAGS), "--help", true);
   }
   const { values, positionals } = parsed;
   if (values.help) {
     process.stdout.write(COMPLETE_HELP);
     return;
   }
-  // Everything is checked before anything starts: a bad flag never spins up the demo model.
-  const options = completionOptionsFromFlags(values, positionals);
+  if (values.version) {
+    process.stdout.write(`${await packageVersion()}\n`);
+    return;
+  }
+  // Everything is checked before anything starts: a bad flag never spins up the demo model, nor
+  // waits on stdin.
+  // isatty, not process.stdin.isTTY: a run with its query as an argument leaves stdin untouched.
+  const fromStdin = queryFromStdin(positionals, isatty(0));
+  const options = completionOptionsFromFlags(values, fromStdin ? ["-"] : positionals);
+  if (fromStdin) options.query = await readStdinQuery(process.stdin);
   const endpoint = await endpointFromFlags(values);
   checkModel(values.model, endpoint);
   await checkPromptsDir(values["prompts-dir"]);

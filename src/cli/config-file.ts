@@ -1,6 +1,8 @@
 import { readFile } from "node:fs/promises";
 import type { ModelRegistry } from "../models.js";
-import { modelRegistrySchema } from "../options-schema.js";
+import { MODEL_CONFIG_KEYS, modelRegistrySchema } from "../options-schema.js";
+import { redact } from "../secrets.js";
+import { suggest } from "../suggest.js";
 import { checkBaseURL } from "./base-url.js";
 import { usageError } from "./cli-error.js";
 import { locateJsonSyntaxError } from "./json-syntax.js";
@@ -14,6 +16,24 @@ export const READ_FAILURES: Record<string, string> = {
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
+
+/**
+ * `unknown key "base_url"; did you mean "baseURL"?`, or for several `unknown keys "a" (did you
+ * mean …?), "b"`. A key is a name, not a value, but one shaped like an API key is blanked.
+ */
+function unknownKeys(keys: readonly string[]): string {
+  const named = keys.map((key) => {
+    const near = suggest(key, MODEL_CONFIG_KEYS);
+    return {
+      key: JSON.stringify(redact(key)),
+      hint: near && `did you mean ${JSON.stringify(near)}?`,
+    };
+  });
+  const [only] = named;
+  if (named.length === 1 && only !== undefined)
+    return `unknown key ${only.key}${only.hint ? `; ${only.hint}` : ""}`;
+  return `unknown keys ${named.map(({ key, hint }) => (hint ? `${key} (${hint})` : key)).join(", ")}`;
+}
 
 /**
  * Reads a `--config` file: a JSON model registry, `{ "models": { "<name>": { … } } }` or the
@@ -60,7 +80,11 @@ export async function loadConfigFile(path: string): Promise<ModelRegistry> {
   if (!parsed.success) {
     // zod's messages name the expected type, option or limit, never the value received.
     const issue = parsed.error.issues[0];
-    usageError(`${where}: ${field(issue?.path ?? [])}: ${issue?.message ?? "is invalid"}`);
+    const problem =
+      issue?.code === "unrecognized_keys"
+        ? unknownKeys(issue.keys)
+        : (issue?.message ?? "is invalid");
+    usageError(`${where}: ${field(issue?.path ?? [])}: ${problem}`);
   }
   if (Object.keys(parsed.data).length === 0) usageError(`${where}: defines no models`);
   for (const [name, entry] of Object.entries(parsed.data)) {

@@ -1,4 +1,6 @@
 import { MAX_TIMEOUT_MS } from "../defaults.js";
+import { REQUEST_FIELDS } from "../fields.js";
+import { suggest } from "../suggest.js";
 import { usageError } from "./cli-error.js";
 
 /** The flags both commands take: the model and its endpoint, the prompt, the time limit, help. */
@@ -11,7 +13,56 @@ export const COMMON_FLAGS = {
   "prompts-dir": { type: "string" },
   timeout: { type: "string" },
   help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "V" },
 } as const;
+
+const UNKNOWN_OPTION = /^Unknown option '([^']+)'/;
+
+/** The flag meant: a field's option or body name (`--prompt-name`, `--model_name`) gives its flag. */
+function nearestFlag(name: string, flags: readonly string[]): string | undefined {
+  const folded = name.toLowerCase().replace(/[-_]/g, "");
+  const field = REQUEST_FIELDS.find(
+    (field) =>
+      "flag" in field &&
+      [field.option, field.body].some((alias) => alias.toLowerCase().replace(/_/g, "") === folded),
+  );
+  if (field && "flag" in field && flags.includes(field.flag)) return field.flag;
+  return suggest(name, flags);
+}
+
+/**
+ * Turns what `parseArgs` threw into a one-line usage error. An unknown flag gets the nearest known
+ * one: `unknown option --max-token; did you mean --max-tokens? (see --help)`; `parseArgs`'s own
+ * text for it runs on about a quoting rule.
+ *
+ * @param error - what `parseArgs` threw
+ * @param flags - the command's flags, by long name without dashes
+ * @param help - where to look, e.g. `"--help"` or `"serve --help"`
+ * @param query - the command takes a query, which may start with a dash
+ * @throws CliError (exit 2), always
+ * @example
+ * ```ts
+ * try { parseArgs(config); } catch (error) { parseFailure(error, Object.keys(config.options), "--help", true); }
+ * ```
+ */
+export function parseFailure(
+  error: unknown,
+  flags: readonly string[],
+  help: string,
+  query = false,
+): never {
+  const message = error instanceof Error ? error.message : String(error);
+  const unknown =
+    (error as { code?: unknown }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION"
+      ? UNKNOWN_OPTION.exec(message)?.[1]
+      : undefined;
+  if (unknown === undefined) usageError(`${message} (see ${help})`);
+  const near = unknown.startsWith("--") ? nearestFlag(unknown.slice(2), flags) : undefined;
+  if (near !== undefined)
+    usageError(`unknown option ${unknown}; did you mean --${near}? (see ${help})`);
+  const hint = query ? `; a query that starts with "-" goes after --, as in -- "${unknown}"` : "";
+  usageError(`unknown option ${unknown} (see ${help}${hint})`);
+}
 
 // A value like "-3" reads to parseArgs as an option of its own, so `--max-tokens -3` failed with a
 // three-line "argument is ambiguous" error while `--max-tokens=-3` worked.

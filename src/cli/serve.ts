@@ -14,9 +14,16 @@ import { type CompletionServer, type ServeOptions, serveCompletion } from "../ht
 import { API_KEY_ENV, exposureWarning, serverApiKeys, withoutKeys } from "./api-keys.js";
 import { CliError, usageError } from "./cli-error.js";
 import { endpointFromFlags } from "./endpoint.js";
-import { COMMON_FLAGS, joinNegativeNumbers, numberFlag, secondsFlag } from "./flags.js";
+import {
+  COMMON_FLAGS,
+  joinNegativeNumbers,
+  numberFlag,
+  parseFailure,
+  secondsFlag,
+} from "./flags.js";
 import { startOfflineDemo } from "./offline-demo.js";
 import { checkModel, checkPrompt, checkPromptsDir } from "./startup-checks.js";
+import { packageVersion } from "./version.js";
 
 const seconds = (ms: number) => ms / 1000;
 
@@ -45,6 +52,7 @@ Options:
                            can read it in \`ps\`: prefer $${API_KEY_ENV} or --api-key-file
   --api-key-file <file>    require the keys in this file, one per line (# starts a comment)
   -h, --help               this text
+  -V, --version            the version of completion-chain
 
 Keys: $${API_KEY_ENV} holds one or more, comma-separated; --api-key and --api-key-file
 (together) replace it. Without a key anyone who can reach the port can use the model; a --host
@@ -63,21 +71,20 @@ Errors are one line on stderr.
 
 const NUMERIC = ["port", "ping-interval", "timeout", "client-timeout", "grace"];
 
+const FLAGS = {
+  ...COMMON_FLAGS,
+  host: { type: "string" },
+  port: { type: "string" },
+  "client-timeout": { type: "string" },
+  grace: { type: "string" },
+  "ping-interval": { type: "string" },
+  cors: { type: "string", multiple: true },
+  "api-key": { type: "string", multiple: true },
+  "api-key-file": { type: "string", multiple: true },
+} as const;
+
 function parse(argv: string[]) {
-  return parseArgs({
-    args: joinNegativeNumbers(argv, NUMERIC),
-    options: {
-      ...COMMON_FLAGS,
-      host: { type: "string" },
-      port: { type: "string" },
-      "client-timeout": { type: "string" },
-      grace: { type: "string" },
-      "ping-interval": { type: "string" },
-      cors: { type: "string", multiple: true },
-      "api-key": { type: "string", multiple: true },
-      "api-key-file": { type: "string", multiple: true },
-    },
-  });
+  return parseArgs({ args: joinNegativeNumbers(argv, NUMERIC), options: FLAGS });
 }
 
 /** The flags of `completion-chain serve`, as `parseArgs` returns them. */
@@ -125,11 +132,17 @@ export async function serve(argv: string[]): Promise<void> {
   try {
     values = parse(argv).values;
   } catch (error) {
-    // A key whose flag was forgotten is quoted as an "unexpected argument".
-    usageError(`${withoutKeys((error as Error).message, argv)} (see serve --help)`);
+    // A key whose flag was forgotten is quoted as an "unexpected argument": never echo it.
+    const message = withoutKeys((error as Error).message, argv);
+    const code = (error as { code?: unknown }).code;
+    parseFailure(Object.assign(new Error(message), { code }), Object.keys(FLAGS), "serve --help");
   }
   if (values.help) {
     process.stdout.write(SERVE_HELP);
+    return;
+  }
+  if (values.version) {
+    process.stdout.write(`${await packageVersion()}\n`);
     return;
   }
   const options = serveOptionsFromFlags(values);

@@ -49,13 +49,29 @@ function field(value: unknown, key: string): unknown {
   }
 }
 
-function messageOf(error: unknown): string {
-  if (error instanceof Error) return error.message;
+/**
+ * What `addLangChainErrorFields` (in `@langchain/core` and `@langchain/openai` 1.x) appends to
+ * the message of an HTTP 401, 404 or 429 from the endpoint, an `INVALID_TOOL_RESULTS` 400 and a
+ * template that fails to render: a blank line and a documentation link. A message is one line.
+ */
+const TROUBLESHOOTING_URL = /\s*Troubleshooting URL: \S*\s*$/;
+
+/**
+ * The message of `error` without LangChain's troubleshooting link.
+ *
+ * @example
+ * ```ts
+ * messageOf(new Error("401 Unauthorized\n\nTroubleshooting URL: https://…/MODEL_AUTHENTICATION/\n")); // "401 Unauthorized"
+ * ```
+ */
+export function messageOf(error: unknown): string {
+  let message: string;
   try {
-    return String(error);
+    message = error instanceof Error ? error.message : String(error);
   } catch {
     return "[unprintable error]";
   }
+  return typeof message === "string" ? message.replace(TROUBLESHOOTING_URL, "") : String(message);
 }
 
 /**

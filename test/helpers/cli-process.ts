@@ -12,7 +12,15 @@ export interface Run {
   done: Promise<{ code: number | null; stdout: string; stderr: string }>;
 }
 
-export function cli(args: string[], env: Record<string, string | undefined> = {}): Run {
+/**
+ * Runs the CLI. Its stdin is /dev/null (not a terminal, and empty) unless `stdin` gives what to
+ * pipe in; an `EPIPE` from a child that stopped reading early is expected then.
+ */
+export function cli(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  stdin?: string | Uint8Array,
+): Run {
   const clean: Record<string, string | undefined> = {
     ...process.env,
     OPENAI_BASE_URL: undefined,
@@ -23,8 +31,12 @@ export function cli(args: string[], env: Record<string, string | undefined> = {}
   for (const key of Object.keys(clean)) if (clean[key] === undefined) delete clean[key];
   const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], {
     env: clean,
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
   });
+  if (stdin !== undefined) {
+    child.stdin?.on("error", () => {});
+    child.stdin?.end(stdin);
+  }
   const stdout: string[] = [];
   let stderr = "";
   child.stdout?.setEncoding("utf8").on("data", (chunk: string) => stdout.push(chunk));
