@@ -3,6 +3,7 @@ import {
   CLIENT_TIMEOUT_MS,
   DEFAULT_PROMPT_NAME,
   GRACE_MS,
+  LOG_CONTENT_MAX_CHARS,
   PING_INTERVAL_MS,
   SERVE_HOST,
   SERVE_PORT,
@@ -10,10 +11,12 @@ import {
 } from "../defaults.js";
 import { fieldOfFlag } from "../fields.js";
 import type { BodyDefaults } from "../http/validation.js";
-import { type CompletionServer, type ServeOptions, serveCompletion } from "../http/node/serve.js";
+import { createServerLog } from "../http/node/request-logger.js";
+import { type CompletionServer, type ServeOptions, serveWithLog } from "../http/node/serve.js";
 import { CliError, usageError } from "./cli-error.js";
 import { endpointFromFlags } from "./endpoint.js";
 import { COMMON_FLAGS, joinNegativeNumbers, numberFlag, secondsFlag } from "./flags.js";
+import { LOG_FLAGS, logOptionsFromFlags } from "./log-flags.js";
 import { startOfflineDemo } from "./offline-demo.js";
 import { checkModel, checkPrompt, checkPromptsDir } from "./startup-checks.js";
 
@@ -39,11 +42,17 @@ Options:
   --grace <s>              seconds the streams in flight get to finish on shutdown (default ${seconds(GRACE_MS)})
   --ping-interval <s>      seconds between SSE ping comments (default ${seconds(PING_INTERVAL_MS)})
   --cors <origin>          allow this origin (repeatable; "*" for any)
+  --log-format <format>    "json" (one JSON object a line) or "pretty" (one line for people);
+                           default: pretty when stdout is a terminal, else json
+  --log-content            also log each request's query, prompt and model names and answer (each
+                           cut at ${LOG_CONTENT_MAX_CHARS} characters); without it nothing of them is logged
   -h, --help               this text
 
 Durations are in seconds and may have decimals. Model, prompt, prompts dir and config are checked
-at startup. One line per request goes to stderr. SIGINT/SIGTERM: stop accepting connections, give
-the streams in flight --grace seconds, then stop; a second signal stops at once.
+at startup. The log goes to stdout: one line per request (time, request id, method, path, status,
+duration, tokens, time to first token, error code or disconnect reason), and the start and drain
+messages. SIGINT/SIGTERM: stop accepting connections, give the streams in flight --grace seconds,
+then stop; a second signal stops at once.
 
 Exit codes:
   0    stopped by SIGINT/SIGTERM after draining
@@ -65,6 +74,7 @@ function parse(argv: string[]) {
       grace: { type: "string" },
       "ping-interval": { type: "string" },
       cors: { type: "string", multiple: true },
+      ...LOG_FLAGS,
     },
   });
 }
@@ -105,6 +115,7 @@ export function serveOptionsFromFlags(values: ServeFlags): Omit<ServeOptions, "m
     ...(Object.keys(defaults).length === 0 ? {} : { defaults: defaults as BodyDefaults }),
     ...(values["prompts-dir"] === undefined ? {} : { promptsDir: values["prompts-dir"] }),
     ...(cors === undefined ? {} : { corsOrigins: cors }),
+    ...logOptionsFromFlags(values),
   };
 }
 
@@ -128,9 +139,11 @@ export async function serve(argv: string[]): Promise<void> {
 
   const demo = endpoint.demo === undefined ? undefined : await startOfflineDemo(endpoint.demo);
   const models = demo?.models ?? endpoint.models;
+  // One log for the requests and the messages below, in one format, on stdout.
+  const log = createServerLog({ logFormat: options.logFormat });
   let server: CompletionServer;
   try {
-    server = await serveCompletion({ ...options, ...(models === undefined ? {} : { models }) });
+    server = await serveWithLog({ ...options, ...(models === undefined ? {} : { models }) }, log);
   } catch (error) {
     await demo?.close();
     throw new CliError(
@@ -138,16 +151,19 @@ export async function serve(argv: string[]): Promise<void> {
       1,
     );
   }
-  process.stderr.write(`completion-chain: serving POST ${server.url}/other/completion\n`);
+  log.note("info", `serving POST ${server.url}/other/completion`, { url: server.url });
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
-      process.stderr.write(`completion-chain: ${signal} again, stopping at once\n`);
+      log.note("warn", `${signal} again, stopping at once`, { signal });
       process.exit(1);
     }
     stopping = true;
-    process.stderr.write(
-      `completion-chain: ${signal} received, draining: no new connections; the streams in flight get ${(options.graceMs ?? 0) / 1000} s (--grace) to finish; ${signal} again stops at once\n`,
+    const graceMs = options.graceMs ?? 0;
+    log.note(
+      "info",
+      `${signal} received, draining: no new connections; the streams in flight get ${graceMs / 1000} s (--grace) to finish; ${signal} again stops at once`,
+      { signal, graceMs },
     );
     server
       .close()
@@ -155,7 +171,7 @@ export async function serve(argv: string[]): Promise<void> {
       .then(
         () => process.exit(0),
         (error: unknown) => {
-          process.stderr.write(`completion-chain: shutdown failed: ${(error as Error).message}\n`);
+          log.note("error", `shutdown failed: ${(error as Error).message}`);
           process.exit(1);
         },
       );
