@@ -22,10 +22,14 @@ async function logging(options: ServeOptions & { transport?: "node" | "web" }) {
   return { api, lines, line, json: async (n = 1) => JSON.parse(await line(n)) };
 }
 
-describe("logFormat: json", () => {
+describe.each(TRANSPORTS)("%s transport, logFormat: json", (transport) => {
   test("a streamed request is one JSON line: time, level, msg, the request id sent back, route, status, tokens, ttft, duration", async () => {
     const server = await upstream({ tokens: ANSWER });
-    const { api, lines, json } = await logging({ models: registry(server), logFormat: "json" });
+    const { api, lines, json } = await logging({
+      transport,
+      models: registry(server),
+      logFormat: "json",
+    });
     const response = await post(api, { query: QUERY, stream: true });
     await response.text();
     const entry = await json();
@@ -55,7 +59,7 @@ describe("logFormat: json", () => {
       failing: { baseURL: failing.url, apiKey: "k", maxRetries: 0 },
       dropping: { baseURL: dropping.url, apiKey: "k", maxRetries: 0 },
     };
-    const { api, json } = await logging({ models, logFormat: "json" });
+    const { api, json } = await logging({ transport, models, logFormat: "json" });
     const headers = { "x-request-id": "given-id-1" };
     expect((await post(api, { query: "q", temperature: 3 }, { headers })).status).toBe(422);
     expect(await json(1)).toMatchObject({
@@ -87,7 +91,11 @@ describe("logFormat: json", () => {
       tokens: ["first", " never"],
       delayMs: (index) => (index === 0 ? 0 : 5_000),
     });
-    const { api, json } = await logging({ models: registry(server), logFormat: "json" });
+    const { api, json } = await logging({
+      transport,
+      models: registry(server),
+      logFormat: "json",
+    });
     const response = await post(api, { query: "q", stream: true });
     const reader = response.body?.getReader();
     await reader?.read();
