@@ -59,3 +59,10 @@ export const SERVE_PORT = 7861;
 
 /** The largest timer Node can set (2^31 - 1 ms, ~24.8 days); a larger delay would fire at once. */
 export const MAX_TIMEOUT_MS = 2_147_483_647;
+
+/**
+ * With `logContent` (`serve --log-content`), the most of a request's query and of its answer a log
+ * entry carries, in UTF-16 code units (64 Ki): past it the text is cut and the field is listed in
+ * `truncated`.
+ */
+export const LOG_CONTENT_MAX_CHARS = 65_536;

@@ -44,11 +44,18 @@ describe("completion-chain serve with API keys", () => {
       expect(answer.text).toBe("data: ok\r\n\r\n");
     }
     expect(server.requests).toHaveLength(2);
-    const { code, stderr } = await stopped(run);
+    const { code, stdout, stderr } = await stopped(run);
     expect(code).toBe(0);
-    expect(stderr).toMatch(/POST \/other\/completion 401 \d+ms 0 tokens unauthorized/);
+    // The log (stdout, JSON as it is not a terminal) has the refusal; neither stream has a key.
+    const logged = stdout
+      .trimEnd()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    expect(logged).toContainEqual(
+      expect.objectContaining({ path: "/other/completion", status: 401, error: "unauthorized" }),
+    );
     expect(stderr).not.toContain("warning");
-    for (const key of ENV_KEYS) expect(stderr).not.toContain(key);
+    for (const key of ENV_KEYS) expect(stdout + stderr).not.toContain(key);
   });
 
   test("--api-key and --api-key-file together replace the environment's keys", async () => {
@@ -69,9 +76,9 @@ describe("completion-chain serve with API keys", () => {
     expect((await status(base, `Bearer ${ENV_KEYS[0]}`)).status).toBe(401);
     expect((await status(base, `Bearer ${FLAG_KEY}`)).status).toBe(200);
     expect((await status(base, `bearer ${FILE_KEY}`)).status).toBe(200);
-    const { stderr } = await stopped(run);
+    const { stdout, stderr } = await stopped(run);
     for (const key of [FLAG_KEY, FILE_KEY, ENV_KEYS[0] as string])
-      expect(stderr).not.toContain(key);
+      expect(stdout + stderr).not.toContain(key);
   });
 
   test("--host 0.0.0.0 without a key prints one warning line naming the risk; with a key it prints none", async () => {
@@ -88,7 +95,7 @@ describe("completion-chain serve with API keys", () => {
       /^completion-chain: warning: listening on 0\.0\.0\.0 without an API key: anyone who can reach port \d+ can use your model endpoint \(and its quota\) and read the answers; set \$COMPLETION_CHAIN_API_KEY or --api-key-file$/,
     );
     expect(guardedRun.stderr).not.toContain("warning");
-    expect(guardedRun.stderr).not.toContain(ENV_KEYS[0]);
+    expect(guardedRun.stdout + guardedRun.stderr).not.toContain(ENV_KEYS[0]);
   });
 
   test("bad keys stop serve with exit 2 and a message naming where they came from, never the key", async () => {

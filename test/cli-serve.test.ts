@@ -47,13 +47,26 @@ describe("the completion-chain CLI", () => {
     }
     expect(rest).toContain("event: error");
     expect(rest).toContain('"code":"shutting_down"');
-    const { code, stderr } = await run.done;
+    const { code, stdout } = await run.done;
     expect(code).toBe(0);
     await server.waitForConnections(0);
     expect(server.tokensSent()).toBe(1);
-    expect(stderr).toMatch(/GET \/health 200 \d+ms 0 tokens/);
-    expect(stderr).toMatch(/POST \/other\/completion 200 \d+ms 1 tokens shutting_down/);
-    expect(stderr).toMatch(/^completion-chain: SIGTERM received, draining: .*--grace.*$/m);
+    // The log is on stdout, JSON when stdout is not a terminal (test/cli-serve-logs.test.ts).
+    const logged = stdout
+      .trimEnd()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    expect(logged).toContainEqual(
+      expect.objectContaining({ method: "GET", path: "/health", status: 200, tokens: 0 }),
+    );
+    expect(logged).toContainEqual(
+      expect.objectContaining({ path: "/other/completion", tokens: 1, error: "shutting_down" }),
+    );
+    expect(logged).toContainEqual(
+      expect.objectContaining({
+        msg: expect.stringMatching(/^SIGTERM received, draining: .*--grace/),
+      }),
+    );
   });
 
   test("serve --prompt is the template for requests that name none", async () => {

@@ -13,6 +13,7 @@ import {
   DEFAULT_TEMPERATURE,
   DEFAULT_TIMEOUT_MS,
   GRACE_MS,
+  LOG_CONTENT_MAX_CHARS,
   MAX_BODY_BYTES,
   MAX_STDIN_QUERY_BYTES,
   PING_INTERVAL_MS,
@@ -133,6 +134,16 @@ const README_STATEMENTS: [where: string, pattern: RegExp, expected: string[]][] 
     "production table, upstream event size",
     /one event over (\d+) MiB.*\| — \| (\d+) MiB \|/,
     [mib(MAX_UPSTREAM_EVENT_BYTES), mib(MAX_UPSTREAM_EVENT_BYTES)],
+  ],
+  [
+    "createCompletionHandler options, logContent",
+    /`logContent`\s+\(`false`; the entry then carries the query and the answer, each cut at ([\d ]+) characters\)/,
+    [spaced(LOG_CONTENT_MAX_CHARS)],
+  ],
+  [
+    "What is logged, logContent",
+    /`answer`,\s+each cut at ([\d ]+) characters and then named in `truncated`/,
+    [spaced(LOG_CONTENT_MAX_CHARS)],
   ],
   ["Python original table, stream", /\| `stream` \(default `(\w+)`\) \|$/m, [`${DEFAULT_STREAM}`]],
   [

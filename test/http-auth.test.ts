@@ -32,7 +32,9 @@ describe.each(TRANSPORTS)("%s transport", (transport: Transport) => {
     expect(await response.json()).toEqual({ detail: "Missing or invalid API key" });
     expect(server.requests).toHaveLength(0);
     expect(lines).toEqual([
-      expect.stringMatching(/^POST \/other\/completion 401 \d+ms 0 tokens unauthorized$/),
+      expect.stringMatching(
+        /^\S+ POST \/other\/completion 401 \d+ms 0 tokens unauthorized id=\S+$/,
+      ),
     ]);
   });
 

@@ -238,7 +238,9 @@ describe.each(TRANSPORTS)("%s transport", (transport: Transport) => {
       await server.waitForConnections(0);
       await sleep(50);
       expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(/^POST \/other\/completion 200 \d+ms 1 tokens client_closed$/);
+      expect(lines[0]).toMatch(
+        /^\d{4}-\d\d-\d\dT\S+Z POST \/other\/completion 200 \d+ms 1 tokens client_closed ttft=\d+ms id=\S+$/,
+      );
     });
 
     test("200 concurrent streams each receive their complete text", async () => {

@@ -3,6 +3,7 @@ import {
   CLIENT_TIMEOUT_MS,
   DEFAULT_PROMPT_NAME,
   GRACE_MS,
+  LOG_CONTENT_MAX_CHARS,
   PING_INTERVAL_MS,
   SERVE_HOST,
   SERVE_PORT,
@@ -10,7 +11,8 @@ import {
 } from "../defaults.js";
 import { fieldOfFlag } from "../fields.js";
 import type { BodyDefaults } from "../http/validation.js";
-import { type CompletionServer, type ServeOptions, serveCompletion } from "../http/node/serve.js";
+import { createServerLog } from "../http/node/request-logger.js";
+import { type CompletionServer, type ServeOptions, serveWithLog } from "../http/node/serve.js";
 import { API_KEY_ENV, exposureWarning, serverApiKeys, withoutKeys } from "./api-keys.js";
 import { CliError, usageError } from "./cli-error.js";
 import { endpointFromFlags } from "./endpoint.js";
@@ -21,6 +23,7 @@ import {
   parseFailure,
   secondsFlag,
 } from "./flags.js";
+import { LOG_FLAGS, logOptionsFromFlags } from "./log-flags.js";
 import { startOfflineDemo } from "./offline-demo.js";
 import { checkModel, checkPrompt, checkPromptsDir } from "./startup-checks.js";
 import { packageVersion } from "./version.js";
@@ -51,6 +54,10 @@ Options:
                            (repeatable: any of the keys is accepted). Other users of this machine
                            can read it in \`ps\`: prefer $${API_KEY_ENV} or --api-key-file
   --api-key-file <file>    require the keys in this file, one per line (# starts a comment)
+  --log-format <format>    "json" (one JSON object a line) or "pretty" (one line for people);
+                           default: pretty when stdout is a terminal, else json
+  --log-content            also log each request's query, prompt and model names and answer (each
+                           cut at ${LOG_CONTENT_MAX_CHARS} characters); without it nothing of them is logged
   -h, --help               this text
   -V, --version            the version of completion-chain
 
@@ -59,8 +66,10 @@ Keys: $${API_KEY_ENV} holds one or more, comma-separated; --api-key and --api-ke
 other than 127.0.0.1, ::1 or localhost without one prints a warning. Keys are never printed.
 
 Durations are in seconds and may have decimals. Model, prompt, prompts dir and config are checked
-at startup. One line per request goes to stderr. SIGINT/SIGTERM: stop accepting connections, give
-the streams in flight --grace seconds, then stop; a second signal stops at once.
+at startup. The log goes to stdout: one line per request (time, request id, method, path, status,
+duration, tokens, time to first token, error code or disconnect reason), and the start and drain
+messages. SIGINT/SIGTERM: stop accepting connections, give the streams in flight --grace seconds,
+then stop; a second signal stops at once.
 
 Exit codes:
   0    stopped by SIGINT/SIGTERM after draining
@@ -81,6 +90,7 @@ const FLAGS = {
   cors: { type: "string", multiple: true },
   "api-key": { type: "string", multiple: true },
   "api-key-file": { type: "string", multiple: true },
+  ...LOG_FLAGS,
 } as const;
 
 function parse(argv: string[]) {
@@ -123,6 +133,7 @@ export function serveOptionsFromFlags(values: ServeFlags): Omit<ServeOptions, "m
     ...(Object.keys(defaults).length === 0 ? {} : { defaults: defaults as BodyDefaults }),
     ...(values["prompts-dir"] === undefined ? {} : { promptsDir: values["prompts-dir"] }),
     ...(cors === undefined ? {} : { corsOrigins: cors }),
+    ...logOptionsFromFlags(values),
   };
 }
 
@@ -154,13 +165,18 @@ export async function serve(argv: string[]): Promise<void> {
 
   const demo = endpoint.demo === undefined ? undefined : await startOfflineDemo(endpoint.demo);
   const models = demo?.models ?? endpoint.models;
+  // One log for the requests and the messages below, in one format, on stdout.
+  const log = createServerLog({ logFormat: options.logFormat });
   let server: CompletionServer;
   try {
-    server = await serveCompletion({
-      ...options,
-      ...(apiKeys.length === 0 ? {} : { apiKeys }),
-      ...(models === undefined ? {} : { models }),
-    });
+    server = await serveWithLog(
+      {
+        ...options,
+        ...(apiKeys.length === 0 ? {} : { apiKeys }),
+        ...(models === undefined ? {} : { models }),
+      },
+      log,
+    );
   } catch (error) {
     await demo?.close();
     throw new CliError(
@@ -170,16 +186,19 @@ export async function serve(argv: string[]): Promise<void> {
   }
   const warning = exposureWarning(server.url, apiKeys);
   if (warning !== undefined) process.stderr.write(`${warning}\n`);
-  process.stderr.write(`completion-chain: serving POST ${server.url}/other/completion\n`);
+  log.note("info", `serving POST ${server.url}/other/completion`, { url: server.url });
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
-      process.stderr.write(`completion-chain: ${signal} again, stopping at once\n`);
+      log.note("warn", `${signal} again, stopping at once`, { signal });
       process.exit(1);
     }
     stopping = true;
-    process.stderr.write(
-      `completion-chain: ${signal} received, draining: no new connections; the streams in flight get ${(options.graceMs ?? 0) / 1000} s (--grace) to finish; ${signal} again stops at once\n`,
+    const graceMs = options.graceMs ?? 0;
+    log.note(
+      "info",
+      `${signal} received, draining: no new connections; the streams in flight get ${graceMs / 1000} s (--grace) to finish; ${signal} again stops at once`,
+      { signal, graceMs },
     );
     server
       .close()
@@ -187,7 +206,7 @@ export async function serve(argv: string[]): Promise<void> {
       .then(
         () => process.exit(0),
         (error: unknown) => {
-          process.stderr.write(`completion-chain: shutdown failed: ${(error as Error).message}\n`);
+          log.note("error", `shutdown failed: ${(error as Error).message}`);
           process.exit(1);
         },
       );

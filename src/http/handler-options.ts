@@ -54,9 +54,19 @@ export interface CompletionHandlerOptions {
   apiKeys?: readonly string[];
   /** Called once per request when its response has been fully sent or abandoned (for access logs). */
   onRequestEnd?: (entry: RequestLogEntry) => void;
+  /**
+   * Put the request's content in its log entry: `query`, `promptName`, `modelName` and the
+   * `answer`, each cut at `LOG_CONTENT_MAX_CHARS` (65 536) characters. Off, nothing of the prompt
+   * or the answer is kept for the log (a stream keeps no copy of what it sent).
+   * @defaultValue `false`
+   */
+  logContent?: boolean;
 }
 
-/** What {@link CompletionHandlerOptions.onRequestEnd} receives: no bodies, no keys. */
+/**
+ * What {@link CompletionHandlerOptions.onRequestEnd} receives: no keys, no headers, and no bodies
+ * unless `logContent` is on.
+ */
 export interface RequestLogEntry {
   /** The client's `x-request-id` (1–128 visible ASCII characters), else a generated UUID; sent back in `x-request-id`. */
   requestId: string;
@@ -76,6 +86,16 @@ export interface RequestLogEntry {
    * `client_closed`, `client_timeout` or `shutting_down`.
    */
   error?: string;
+  /** With `logContent`, for a body that passed validation: its `query`. */
+  query?: string;
+  /** With `logContent`: the body's `prompt_name` (after the server's defaults). */
+  promptName?: string;
+  /** With `logContent`: the body's `model_name`, when it (or the server's defaults) named one. */
+  modelName?: string;
+  /** With `logContent`: the answer as far as it was sent (for `stream: false`, as far as it was read). */
+  answer?: string;
+  /** With `logContent`: the fields cut at 65 536 characters. */
+  truncated?: ("query" | "answer")[];
 }
 
 /** A response whose body is an event stream, for a transport to write (see `node/write-session.ts`). */

@@ -15,7 +15,8 @@ import { runOptions } from "./run-options.js";
 import { type RequestLog, SseSession, type StreamHead } from "./session.js";
 import type { SseFormat } from "./sse.js";
 import { REQUEST_ID_HEADER, requestIdOf } from "./request-id.js";
-import { readCompletionBody } from "./validation.js";
+import { loggedContent } from "./log-content.js";
+import { type CompletionBody, readCompletionBody } from "./validation.js";
 import { sseBody } from "./web-body.js";
 
 export { SERVE_TIMEOUT_MS } from "../defaults.js";
@@ -45,7 +46,8 @@ export function completionResponder(
     const url = new URL(request.url);
     const requestId = requestIdOf(request);
     let stream: boolean | undefined;
-    const log: RequestLog = (status, tokens = 0, error, firstTokenAt) =>
+    let content: CompletionBody | undefined; // with logContent only
+    const log: RequestLog = (status, tokens = 0, error, firstTokenAt, answer) =>
       options.onRequestEnd?.({
         requestId,
         method: request.method,
@@ -56,10 +58,11 @@ export function completionResponder(
         ...(firstTokenAt === undefined ? {} : { ttftMs: firstTokenAt - started }),
         ...(stream === undefined ? {} : { stream }),
         ...(error === undefined ? {} : { error }),
+        ...(content === undefined ? {} : loggedContent(content, answer)),
       });
     const finish = (response: Response, error?: string, head?: StreamHead) => {
       response.headers.set(REQUEST_ID_HEADER, requestId);
-      log(response.status, head?.tokens ?? 0, error, head?.firstTokenAt);
+      log(response.status, head?.tokens ?? 0, error, head?.firstTokenAt, head?.answer);
       return response;
     };
     const cors = corsHeaders(request, options.corsOrigins);
@@ -117,6 +120,7 @@ export function completionResponder(
 
     const body = reading.value;
     stream = body.stream;
+    if (options.logContent === true) content = body;
     const format: SseFormat = url.searchParams.get("format") === "json" ? "json" : "text";
     // Opt-in: sse-starlette sends no end marker (an EventSource reconnects when the stream closes).
     const endParam = url.searchParams.get("end");
@@ -168,6 +172,7 @@ export function completionResponder(
       started,
       shuttingDown,
       log,
+      keepAnswer: options.logContent === true,
     });
     const headers = { ...SSE_HEADERS, ...cors, [REQUEST_ID_HEADER]: requestId };
     return { status: 200, headers, session };

@@ -1,4 +1,5 @@
 import { isCompletionError } from "../errors.js";
+import { keepForLog } from "./log-content.js";
 import { END_FRAME, encodeEvent, encodeToken, pingComment, type SseFormat } from "./sse.js";
 
 /** Why a request ended early, besides a failure's error code: as logged. */
@@ -30,12 +31,16 @@ export interface StreamHead {
   pending: Promise<IteratorResult<string>>;
 }
 
-/** Logs a request once, when it ends: status, tokens, why it failed or ended early, first token time. */
+/**
+ * Logs a request once, when it ends: status, tokens, why it failed or ended early, first token time,
+ * and the answer (used only with `logContent`).
+ */
 export type RequestLog = (
   status: number,
   tokens?: number,
   error?: string,
   firstTokenAt?: number,
+  answer?: string,
 ) => void;
 
 /** Where a session's frames go: a web stream's controller, or a Node response. */
@@ -66,6 +71,8 @@ export interface SessionOptions {
   shuttingDown: () => boolean;
   /** Called once, when the body has ended or been abandoned. */
   log: RequestLog;
+  /** Keep what a stream sends (bounded) for the log: `logContent`. Off, a stream keeps nothing. */
+  keepAnswer?: boolean;
 }
 
 /**
@@ -118,7 +125,7 @@ export class SseSession {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.ping); // the first timeout or the interval after it: one clear stops either
-    this.options.log(200, this.tokens, error, this.firstTokenAt);
+    this.options.log(200, this.tokens, error, this.firstTokenAt, this.answer);
   }
 
   /**
@@ -144,6 +151,7 @@ export class SseSession {
         if (this.tokens++ === 0) this.firstTokenAt = performance.now();
         if (streaming) {
           sink.write(encodeToken(result.value, format));
+          if (this.options.keepAnswer) this.answer = keepForLog(this.answer, result.value);
           return true;
         }
         this.answer += result.value;

@@ -51,15 +51,18 @@ export function cli(
 
 const SERVING = /serving POST (\S+)\/other\/completion/;
 
-/** The base URL once `serve` says it is listening, or `undefined` if it exits first. */
+/**
+ * The base URL once `serve` says it is listening (on stdout, its log, in either format), or
+ * `undefined` if it exits first.
+ */
 export async function serving(run: Run): Promise<string | undefined> {
   let exited = false;
   void run.done.then(() => {
     exited = true;
   });
-  while (!exited && !SERVING.test(run.stderr()))
+  while (!exited && !SERVING.test(run.stdout.join("")))
     await new Promise((resolve) => setTimeout(resolve, 10));
-  return SERVING.exec(run.stderr())?.[1];
+  return SERVING.exec(run.stdout.join(""))?.[1];
 }
 
 /** Runs `serve` expecting it to refuse to start; kills it (and the expectation fails) if it serves. */

@@ -3,12 +3,13 @@ import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import { afterEach } from "vitest";
-import { createCompletionHandler, formatLogLine } from "../../src/http/index.js";
+import { createCompletionHandler } from "../../src/http/index.js";
 import {
   type CompletionServer,
   type ServeOptions,
   serveCompletion,
 } from "../../src/http/node/index.js";
+import { createServerLog } from "../../src/http/node/request-logger.js";
 
 const servers: CompletionServer[] = [];
 afterEach(async () => {
@@ -25,12 +26,14 @@ export const TRANSPORTS: readonly Transport[] = ["node", "web"];
 
 /** `createCompletionHandler` mounted in a plain `@hono/node-server` adaptor, on 127.0.0.1:0. */
 async function webEndpoint(options: ServeOptions): Promise<CompletionServer> {
-  const { host: _host, port: _port, log, ...handlerOptions } = options;
+  const { host: _host, port: _port, log, logFormat, ...handlerOptions } = options;
   const shutdown = new AbortController();
+  // The log serveCompletion would write, in the same format.
+  const serverLog = log ? createServerLog({ log, logFormat }) : undefined;
   const handler = createCompletionHandler({
     ...handlerOptions,
     signal: shutdown.signal,
-    ...(log ? { onRequestEnd: (entry) => log(formatLogLine(entry)) } : {}),
+    ...(serverLog ? { onRequestEnd: (entry) => serverLog.request(entry) } : {}),
   });
   const server = createAdaptorServer({ fetch: handler, overrideGlobalObjects: false }) as Server;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -7,5 +7,6 @@
  * @packageDocumentation
  */
 
+export type { LogFormat } from "./request-logger.js";
 export type { CompletionServer, ServeOptions } from "./serve.js";
 export { serveCompletion } from "./serve.js";

@@ -8,10 +8,10 @@ import {
   completionResponder,
   type RequestLogEntry,
 } from "../handler.js";
-import { formatLogLine } from "../log.js";
 import { REQUEST_ID_HEADER, requestIdOf } from "../request-id.js";
 import { corsHeaders, shuttingDown } from "../responses.js";
 import { sseBody } from "../web-body.js";
+import { createServerLog, type LogFormat, type ServerLog } from "./request-logger.js";
 import { writeSessionToNode } from "./write-session.js";
 
 /** Options of {@link serveCompletion}: the handler's, plus where to listen and how to stop. */
@@ -26,8 +26,17 @@ export interface ServeOptions extends Omit<CompletionHandlerOptions, "signal" | 
    * @defaultValue `10000`
    */
   graceMs?: number;
-  /** Receives one line per request (method, path, status, duration, tokens); `false` for silence. @defaultValue stderr */
+  /**
+   * Receives each log line (one per request, in `logFormat`, without a line break); `false` for
+   * silence. @defaultValue lines to stdout
+   */
   log?: ((line: string) => void) | false;
+  /**
+   * `"json"`: one JSON object per line (pino's: `time`, `level`, `msg`, then the request's fields);
+   * `"pretty"`: one line for people (`formatLogLine`).
+   * @defaultValue `"pretty"` when stdout is a terminal or `log` is a function, else `"json"`
+   */
+  logFormat?: LogFormat;
 }
 
 /** A running server. */
@@ -48,7 +57,7 @@ export interface CompletionServer {
  * Serves {@link createCompletionHandler} on Node through `@hono/node-server`, as
  * `completion-chain serve` does.
  *
- * @param options - handler options plus `host`, `port`, `graceMs`, `log`
+ * @param options - handler options plus `host`, `port`, `graceMs`, `log`, `logFormat`
  * @example
  * ```ts
  * const server = await serveCompletion({ port: 7861, models: { qwen: { baseURL: "http://127.0.0.1:8000/v1" } } });
@@ -56,17 +65,27 @@ export interface CompletionServer {
  * ```
  */
 export async function serveCompletion(options: ServeOptions = {}): Promise<CompletionServer> {
+  return serveWithLog(options, createServerLog({ log: options.log, logFormat: options.logFormat }));
+}
+
+/**
+ * {@link serveCompletion} writing its request lines to `log`, which the caller (the CLI) also
+ * writes its own messages to; `close()` flushes it.
+ *
+ * @internal
+ */
+export async function serveWithLog(
+  options: ServeOptions,
+  log: ServerLog,
+): Promise<CompletionServer> {
   const {
     host = SERVE_HOST,
     port = SERVE_PORT,
-    log: logOption,
+    log: _log,
+    logFormat: _logFormat,
     graceMs = GRACE_MS,
     ...handlerOptions
   } = options;
-  const log =
-    logOption === false
-      ? undefined
-      : (logOption ?? ((line: string) => process.stderr.write(`${line}\n`)));
   const shutdown = new AbortController();
   let draining = false;
   let inFlight = 0;
@@ -76,7 +95,7 @@ export async function serveCompletion(options: ServeOptions = {}): Promise<Compl
     signal: shutdown.signal,
     onRequestEnd: (entry: RequestLogEntry) => {
       inFlight -= 1;
-      log?.(formatLogLine(entry));
+      log.request(entry);
       if (inFlight === 0) idle?.();
       // While shutting down, a connection whose request just ended is idle: let it go at once.
       if (draining) setImmediate(() => server.closeIdleConnections());
@@ -90,7 +109,7 @@ export async function serveCompletion(options: ServeOptions = {}): Promise<Compl
       const path = new URL(request.url).pathname;
       const requestId = requestIdOf(request);
       const entry = { requestId, method: request.method, path, status: 503, durationMs: 0 };
-      log?.(formatLogLine({ ...entry, tokens: 0, error: "shutting_down" }));
+      log.request({ ...entry, tokens: 0, error: "shutting_down" });
       const response = shuttingDown(corsHeaders(request, handlerOptions.corsOrigins));
       response.headers.set(REQUEST_ID_HEADER, requestId);
       return response;
@@ -126,6 +145,9 @@ export async function serveCompletion(options: ServeOptions = {}): Promise<Compl
       server.off("error", reject);
       resolve();
     });
+  }).catch(async (error: unknown) => {
+    await log.close();
+    throw error;
   });
   const address = server.address() as AddressInfo;
   const hostForUrl = address.family === "IPv6" ? `[${address.address}]` : address.address;
@@ -154,6 +176,7 @@ export async function serveCompletion(options: ServeOptions = {}): Promise<Compl
         // A client that holds its connection open without reading gets a second to take its last frame.
         setTimeout(() => server.closeAllConnections(), 1_000).unref();
         await closed;
+        await log.close();
       })();
       return closing;
     },
