@@ -225,7 +225,8 @@ describe("the playground at GET /", () => {
   test("tokens from the offline demo model appear one by one as they stream, and the answer ends as scripted", async () => {
     const { page, problems } = await open();
     await waitForModels(page, 2);
-    const query = "hello big world from the playground page";
+    // Tokens of the echo model: "hello", " big", " world", "\nfrom"… (one with a line break).
+    const query = "hello big world\nfrom the playground page";
     await page.locator("#query").fill(query);
     // Every change of the output, as the browser renders it.
     await page.evaluate(() => {
@@ -304,6 +305,23 @@ describe("the playground at GET /", () => {
     expect(await text(page, "#error")).toMatch(
       /^The stream reported an error: upstream_error: The model endpoint sent an error/,
     );
+  });
+
+  test("with Stream off the whole answer arrives as one event, line breaks and all", async () => {
+    const { page } = await open();
+    await waitForModels(page, 2);
+    await page.locator("#stream").uncheck();
+    const query = "one answer\r\nin 世界 two lines";
+    await page.locator("#query").fill(query);
+    const sent = page.waitForRequest((request) => request.url().includes("/other/completion"));
+    await page.locator("#send").click();
+    expect((await sent).postDataJSON()).toMatchObject({
+      query: query.replace("\r", ""),
+      stream: false,
+    });
+    await waitForStatus(page, /^Done$/);
+    // The textarea gives "\n" for any line break; SSE carries it as two data lines.
+    expect(await text(page, "#output")).toBe("one answer\nin 世界 two lines");
   });
 
   test("Copy curl gives a command a shell reads back into the same request, quotes included", async () => {

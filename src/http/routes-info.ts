@@ -76,6 +76,7 @@ async function listingBody(path: string, options: CompletionHandlerOptions): Pro
  * @param path - its URL's pathname
  * @param options - the handler's options (registry, prompts, defaults, `playground`, `path`)
  * @param cors - the CORS headers this request gets
+ * @param route - the completion route, which the page posts to
  * @internal
  */
 export async function infoResponse(
