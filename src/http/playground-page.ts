@@ -23,7 +23,7 @@ textarea { width: 100%; box-sizing: border-box; font: inherit; }
 button { padding: 0.35rem 1rem; font: inherit; }
 details { font-size: 0.9rem; }
 details input { margin: 0.5rem 0.5rem 0 0; }
-#status { color: GrayText; font-size: 0.9rem; }
+#status { color: GrayText; font-size: 0.9rem; align-self: center; }
 #output, #curl { white-space: pre-wrap; word-break: break-word; border: 1px solid GrayText;
   border-radius: 4px; padding: 0.75rem; margin: 1rem 0 0; min-height: 6rem; font-family: ui-monospace, monospace; }
 #curl { min-height: 0; font-size: 0.85rem; }
