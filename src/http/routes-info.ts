@@ -33,11 +33,10 @@ export function modelListing(options: CompletionHandlerOptions): {
   const { models } = registryOf({ models: options.models });
   const names = Object.keys(models);
   const wanted = options.defaults?.model_name ?? names[0];
-  const fallback =
-    wanted !== undefined && wanted !== null && names.includes(wanted) ? wanted : null;
-  const ordered = fallback === null ? names : [fallback, ...names.filter((n) => n !== fallback)];
+  const chosen = wanted !== undefined && wanted !== null && names.includes(wanted) ? wanted : null;
+  const ordered = chosen === null ? names : [chosen, ...names.filter((n) => n !== chosen)];
   return {
-    default: fallback,
+    default: chosen,
     models: ordered.map((name) => {
       const entry = models[name] ?? {};
       return { name, kind: entry.kind ?? defaultKind(entry.model ?? name) };
