@@ -136,6 +136,7 @@ describe("CLI flags", () => {
         prompt: "qa",
         "prompts-dir": "./prompts",
         cors: ["http://a.test", "*"],
+        "no-playground": true,
       }),
     ).toMatchObject({
       timeoutMs: 30_000,
@@ -145,6 +146,7 @@ describe("CLI flags", () => {
       defaults: { model_name: "qwen", prompt_name: "qa" },
       promptsDir: "./prompts",
       corsOrigins: "*",
+      playground: false,
     });
     expect(usage(() => serveOptionsFromFlags({ "client-timeout": "0" }))).toContain(
       "--client-timeout",

@@ -61,14 +61,15 @@ describe("completion-chain serve's log", () => {
   test("--log-format pretty: one human line per request and per message", async () => {
     const { code, lines } = await serveOnce(["--log-format", "pretty"]);
     expect(code).toBe(0);
-    expect(lines).toHaveLength(3);
+    expect(lines).toHaveLength(4);
     expect(lines[0]).toMatch(
       /^completion-chain: serving POST http:\/\/127\.0\.0\.1:\d+\/other\/completion$/,
     );
-    expect(lines[1]).toMatch(
+    expect(lines[1]).toMatch(/^completion-chain: playground at http:\/\/127\.0\.0\.1:\d+\/$/);
+    expect(lines[2]).toMatch(
       /^\S+Z POST \/other\/completion 200 \d+ms 2 tokens ttft=\d+ms id=cli-req-1$/,
     );
-    expect(lines[2]).toMatch(/^completion-chain: SIGTERM received, draining: /);
+    expect(lines[3]).toMatch(/^completion-chain: SIGTERM received, draining: /);
   });
 
   test("--log-content: the request's line holds the query and the answer", async () => {

@@ -100,4 +100,24 @@ describe("the completion-chain CLI", () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  test("serve lists the offline demo model on /models and the bundled templates on /prompts; --no-playground leaves GET / a 404", async () => {
+    const run = cli(["serve", "--port", "0", "--no-playground"]);
+    try {
+      const base = await serving(run);
+      expect(await (await fetch(`${base}/models`)).json()).toEqual({
+        default: "offline-demo",
+        models: [{ name: "offline-demo", kind: "completion" }],
+      });
+      expect(await (await fetch(`${base}/prompts`)).json()).toEqual({
+        default: "default",
+        prompts: ["default"],
+      });
+      expect((await fetch(`${base}/`)).status).toBe(404);
+      expect(run.stderr()).not.toContain("playground at");
+    } finally {
+      run.child.kill("SIGTERM");
+      await run.done;
+    }
+  });
 });

@@ -131,8 +131,16 @@ describe.each(TRANSPORTS)("%s transport", (transport: Transport) => {
     const withKey = await fetch(`${api.url}/models`, {
       headers: { authorization: `Bearer ${KEYS[0]}` },
     });
-    expect(withKey.status).toBe(404);
+    expect(withKey.status).toBe(200);
     await withKey.arrayBuffer();
+    const unknown = await fetch(`${api.url}/nowhere`);
+    expect(unknown.status).toBe(401);
+    await unknown.arrayBuffer();
+    const unknownWithKey = await fetch(`${api.url}/nowhere`, {
+      headers: { authorization: `Bearer ${KEYS[0]}` },
+    });
+    expect(unknownWithKey.status).toBe(404);
+    await unknownWithKey.arrayBuffer();
     const post401 = await fetch(`${api.url}/health`, { method: "POST" });
     expect(post401.status).toBe(401);
     await post401.arrayBuffer();

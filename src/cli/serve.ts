@@ -32,7 +32,8 @@ const seconds = (ms: number) => ms / 1000;
 
 export const SERVE_HELP = `Usage: completion-chain serve [options]
 
-Serves POST /other/completion, wire-compatible with Langchain-Chatchat, and GET /health.
+Serves POST /other/completion, wire-compatible with Langchain-Chatchat; GET /health; GET /models
+and GET /prompts (the names a request may give); and GET /, a playground page to try it in a browser.
 
 Options:
   --host <host>            interface to bind (default ${SERVE_HOST}: this machine only)
@@ -58,6 +59,7 @@ Options:
                            default: pretty when stdout is a terminal, else json
   --log-content            also log each request's query, prompt and model names and answer (each
                            cut at ${LOG_CONTENT_MAX_CHARS} characters); without it nothing of them is logged
+  --no-playground          do not serve the playground page at GET /
   -h, --help               this text
   -V, --version            the version of completion-chain
 
@@ -90,6 +92,7 @@ const FLAGS = {
   cors: { type: "string", multiple: true },
   "api-key": { type: "string", multiple: true },
   "api-key-file": { type: "string", multiple: true },
+  "no-playground": { type: "boolean" },
   ...LOG_FLAGS,
 } as const;
 
@@ -134,6 +137,7 @@ export function serveOptionsFromFlags(values: ServeFlags): Omit<ServeOptions, "m
     ...(values["prompts-dir"] === undefined ? {} : { promptsDir: values["prompts-dir"] }),
     ...(cors === undefined ? {} : { corsOrigins: cors }),
     ...logOptionsFromFlags(values),
+    ...(values["no-playground"] ? { playground: false } : {}),
   };
 }
 
@@ -187,6 +191,9 @@ export async function serve(argv: string[]): Promise<void> {
   const warning = exposureWarning(server.url, apiKeys);
   if (warning !== undefined) process.stderr.write(`${warning}\n`);
   log.note("info", `serving POST ${server.url}/other/completion`, { url: server.url });
+  if (options.playground !== false) {
+    log.note("info", `playground at ${server.url}/`, { url: `${server.url}/` });
+  }
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {

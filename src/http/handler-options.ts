@@ -25,6 +25,13 @@ export interface CompletionHandlerOptions {
   /** The route. @defaultValue `"/other/completion"` */
   path?: string;
   /**
+   * Serve the playground page at `GET /`: pick a prompt and a model, stream an answer, stop it,
+   * copy the equivalent `curl -N` command. One static page, nothing loaded from elsewhere.
+   * `GET /models` and `GET /prompts` are served either way.
+   * @defaultValue `true`
+   */
+  playground?: boolean;
+  /**
    * Milliseconds a request may wait on the model endpoint (headers, first token, each gap) before
    * it fails with `upstream_timeout`: 504 before the response headers, an `event: error` after.
    * A model entry's own `timeout` wins.

@@ -12,6 +12,7 @@ import { bearerCheck, refuseUnauthenticated } from "./auth.js";
 import type { CompletionHandlerOptions, SessionReply } from "./handler-options.js";
 import { corsHeaders, errorResponse, json, readBody, SSE_HEADERS } from "./responses.js";
 import { runOptions } from "./run-options.js";
+import { infoResponse } from "./routes-info.js";
 import { type RequestLog, SseSession, type StreamHead } from "./session.js";
 import type { SseFormat } from "./sse.js";
 import { REQUEST_ID_HEADER, requestIdOf } from "./request-id.js";
@@ -75,7 +76,10 @@ export function completionResponder(
     if (url.pathname === "/health" && (request.method === "GET" || request.method === "HEAD")) {
       return finish(json(200, '{"status":"ok"}', cors));
     }
-    if (url.pathname !== route) return finish(json(404, '{"detail":"Not Found"}', cors));
+    if (url.pathname !== route) {
+      const info = await infoResponse(request, url.pathname, options, cors, route);
+      return finish(info ?? json(404, '{"detail":"Not Found"}', cors));
+    }
     if (request.method === "OPTIONS" && Object.keys(cors).length > 0) {
       return finish(
         new Response(null, {
