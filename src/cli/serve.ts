@@ -21,7 +21,8 @@ const seconds = (ms: number) => ms / 1000;
 
 export const SERVE_HELP = `Usage: completion-chain serve [options]
 
-Serves POST /other/completion, wire-compatible with Langchain-Chatchat, and GET /health.
+Serves POST /other/completion, wire-compatible with Langchain-Chatchat, GET /health, and
+GET /metrics (Prometheus text format: requests, streams in flight, time to first token, tokens).
 
 Options:
   --host <host>            interface to bind (default ${SERVE_HOST}: this machine only)
@@ -39,6 +40,7 @@ Options:
   --grace <s>              seconds the streams in flight get to finish on shutdown (default ${seconds(GRACE_MS)})
   --ping-interval <s>      seconds between SSE ping comments (default ${seconds(PING_INTERVAL_MS)})
   --cors <origin>          allow this origin (repeatable; "*" for any)
+  --no-metrics             no GET /metrics (it answers 404)
   -h, --help               this text
 
 Durations are in seconds and may have decimals. Model, prompt, prompts dir and config are checked
@@ -65,6 +67,7 @@ function parse(argv: string[]) {
       grace: { type: "string" },
       "ping-interval": { type: "string" },
       cors: { type: "string", multiple: true },
+      "no-metrics": { type: "boolean" },
     },
   });
 }
@@ -105,6 +108,7 @@ export function serveOptionsFromFlags(values: ServeFlags): Omit<ServeOptions, "m
     ...(Object.keys(defaults).length === 0 ? {} : { defaults: defaults as BodyDefaults }),
     ...(values["prompts-dir"] === undefined ? {} : { promptsDir: values["prompts-dir"] }),
     ...(cors === undefined ? {} : { corsOrigins: cors }),
+    ...(values["no-metrics"] === true ? { metrics: false } : {}),
   };
 }
 

@@ -7,5 +7,7 @@
  * @packageDocumentation
  */
 
+export type { CompletionMetrics, CompletionMetricsOptions } from "./metrics.js";
+export { createCompletionMetrics } from "./metrics.js";
 export type { CompletionServer, ServeOptions } from "./serve.js";
 export { serveCompletion } from "./serve.js";

@@ -12,6 +12,7 @@ import { formatLogLine } from "../log.js";
 import { REQUEST_ID_HEADER, requestIdOf } from "../request-id.js";
 import { corsHeaders, shuttingDown } from "../responses.js";
 import { sseBody } from "../web-body.js";
+import { createCompletionMetrics } from "./metrics.js";
 import { writeSessionToNode } from "./write-session.js";
 
 /** Options of {@link serveCompletion}: the handler's, plus where to listen and how to stop. */
@@ -28,6 +29,12 @@ export interface ServeOptions extends Omit<CompletionHandlerOptions, "signal" | 
   graceMs?: number;
   /** Receives one line per request (method, path, status, duration, tokens); `false` for silence. @defaultValue stderr */
   log?: ((line: string) => void) | false;
+  /**
+   * Serve `GET /metrics`: this server's Prometheus metrics (see {@link createCompletionMetrics}),
+   * behind the same checks as every other route. `false`: no metrics, and `/metrics` is a 404.
+   * @defaultValue `true`
+   */
+  metrics?: boolean;
 }
 
 /** A running server. */
@@ -61,6 +68,7 @@ export async function serveCompletion(options: ServeOptions = {}): Promise<Compl
     port = SERVE_PORT,
     log: logOption,
     graceMs = GRACE_MS,
+    metrics: withMetrics = true,
     ...handlerOptions
   } = options;
   const log =
@@ -71,28 +79,34 @@ export async function serveCompletion(options: ServeOptions = {}): Promise<Compl
   let draining = false;
   let inFlight = 0;
   let idle: (() => void) | undefined;
-  const respond = completionResponder({
-    ...handlerOptions,
-    signal: shutdown.signal,
-    onRequestEnd: (entry: RequestLogEntry) => {
-      inFlight -= 1;
-      log?.(formatLogLine(entry));
-      if (inFlight === 0) idle?.();
-      // While shutting down, a connection whose request just ended is idle: let it go at once.
-      if (draining) setImmediate(() => server.closeIdleConnections());
+  const metrics = withMetrics ? createCompletionMetrics({ path: handlerOptions.path }) : undefined;
+  const routes = new Map(metrics === undefined ? [] : ([["/metrics", metrics.respond]] as const));
+  const respond = completionResponder(
+    {
+      ...handlerOptions,
+      signal: shutdown.signal,
+      onRequestEnd: (entry: RequestLogEntry) => {
+        inFlight -= 1;
+        metrics?.requestEnded(entry);
+        log?.(formatLogLine(entry));
+        if (inFlight === 0) idle?.();
+        // While shutting down, a connection whose request just ended is idle: let it go at once.
+        if (draining) setImmediate(() => server.closeIdleConnections());
+      },
     },
-  });
+    routes,
+  );
   // Event streams are written to the socket directly rather than through a web ReadableStream,
   // whose promise and queue machinery costs CPU on every token (`npm run bench` compares the two
   // transports); every other response goes through the adapter.
   const fetch = async (request: Request, env?: HttpBindings | Http2Bindings): Promise<Response> => {
+    metrics?.requestStarted(request);
     if (draining) {
-      const path = new URL(request.url).pathname;
-      const requestId = requestIdOf(request);
-      const entry = { requestId, method: request.method, path, status: 503, durationMs: 0 };
-      log?.(formatLogLine({ ...entry, tokens: 0, error: "shutting_down" }));
+      const entry = unhandled(request, 503, "shutting_down");
+      metrics?.requestEnded(entry);
+      log?.(formatLogLine(entry));
       const response = shuttingDown(corsHeaders(request, handlerOptions.corsOrigins));
-      response.headers.set(REQUEST_ID_HEADER, requestId);
+      response.headers.set(REQUEST_ID_HEADER, entry.requestId);
       return response;
     }
     inFlight += 1;
@@ -101,6 +115,7 @@ export async function serveCompletion(options: ServeOptions = {}): Promise<Compl
       reply = await respond(request);
     } catch (error) {
       inFlight -= 1; // the handler never logged it (a bug of ours): it must not hold shutdown back
+      metrics?.requestEnded(unhandled(request, 500, "internal"));
       throw error;
     }
     if (reply instanceof Response) return reply;
@@ -158,4 +173,11 @@ export async function serveCompletion(options: ServeOptions = {}): Promise<Compl
       return closing;
     },
   };
+}
+
+/** The log entry of a request the handler did not answer: refused while draining, or it threw. */
+function unhandled(request: Request, status: number, error: string): RequestLogEntry {
+  const { method } = request;
+  const path = new URL(request.url).pathname;
+  return { requestId: requestIdOf(request), method, path, status, durationMs: 0, tokens: 0, error };
 }
