@@ -1,5 +1,6 @@
 // GET /metrics on serveCompletion: prom-client's text format, fed from each request's log entry.
 // Each request is awaited to its log line (written after the metrics are recorded) before a scrape.
+import { connect } from "node:net";
 import { describe, expect, test } from "vitest";
 import { serveOptionsFromFlags } from "../src/cli/serve.js";
 import { createCompletionHandler } from "../src/http/index.js";
@@ -119,6 +120,31 @@ describe("GET /metrics", () => {
     await drop();
     await ended(2); // the scrape, then the stream
     expect(value((await scrape(api)).samples, "completion_chain_streams_in_flight")).toBe(0);
+  });
+
+  test("a client that reads nothing is counted as a client_timeout disconnect once it is dropped", async () => {
+    // 24 MB of 1 KiB tokens: more than loopback socket buffers hold, so the writes back up.
+    const tokens = Array.from({ length: 24_000 }, (_, i) => `${i}${"x".repeat(1_000)} `);
+    const server = await upstream({ tokens });
+    const { log, ended } = endedRequests();
+    const api = await endpoint({ models: registry(server), clientTimeoutMs: 300, log });
+    const socket = connect(api.port, "127.0.0.1");
+    const body = JSON.stringify({ query: "q", stream: true });
+    socket.write(
+      `POST ${COMPLETION} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+    );
+    socket.pause();
+    try {
+      await ended(1);
+      const { samples } = await scrape(api);
+      const reason = { reason: "client_timeout" };
+      expect(value(samples, "completion_chain_client_disconnects_total", reason)).toBe(1);
+      const labels = { route: COMPLETION, method: "POST", status: "200", code: "client_timeout" };
+      expect(value(samples, "completion_chain_requests_total", labels)).toBe(1);
+      expect(value(samples, "completion_chain_streams_in_flight")).toBe(0);
+    } finally {
+      socket.destroy();
+    }
   });
 
   test("a scrape is itself a request: the next scrape counts it, and it carries an x-request-id as every routed response does", async () => {
