@@ -8,6 +8,7 @@ import {
   completionResponder,
   type RequestLogEntry,
 } from "../handler.js";
+import type { ExtraRoutes } from "../handler-options.js";
 import { formatLogLine } from "../log.js";
 import { REQUEST_ID_HEADER, requestIdOf } from "../request-id.js";
 import { corsHeaders, shuttingDown } from "../responses.js";
@@ -53,9 +54,9 @@ export interface CompletionServer {
 
 /**
  * Serves {@link createCompletionHandler} on Node through `@hono/node-server`, as
- * `completion-chain serve` does.
+ * `completion-chain serve` does, with `GET /metrics` (Prometheus) unless `metrics: false`.
  *
- * @param options - handler options plus `host`, `port`, `graceMs`, `log`
+ * @param options - handler options plus `host`, `port`, `graceMs`, `log`, `metrics`
  * @example
  * ```ts
  * const server = await serveCompletion({ port: 7861, models: { qwen: { baseURL: "http://127.0.0.1:8000/v1" } } });
@@ -80,7 +81,7 @@ export async function serveCompletion(options: ServeOptions = {}): Promise<Compl
   let inFlight = 0;
   let idle: (() => void) | undefined;
   const metrics = withMetrics ? createCompletionMetrics({ path: handlerOptions.path }) : undefined;
-  const routes = new Map(metrics === undefined ? [] : ([["/metrics", metrics.respond]] as const));
+  const routes: ExtraRoutes = new Map(metrics ? [["/metrics", metrics.respond]] : []);
   const respond = completionResponder(
     {
       ...handlerOptions,
