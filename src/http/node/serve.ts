@@ -13,7 +13,7 @@ import { formatLogLine } from "../log.js";
 import { REQUEST_ID_HEADER, requestIdOf } from "../request-id.js";
 import { corsHeaders, shuttingDown } from "../responses.js";
 import { sseBody } from "../web-body.js";
-import { createCompletionMetrics } from "./metrics.js";
+import type { createCompletionMetrics } from "./metrics.js";
 import { writeSessionToNode } from "./write-session.js";
 
 /** Options of {@link serveCompletion}: the handler's, plus where to listen and how to stop. */
@@ -80,7 +80,11 @@ export async function serveCompletion(options: ServeOptions = {}): Promise<Compl
   let draining = false;
   let inFlight = 0;
   let idle: (() => void) | undefined;
-  const metrics = withMetrics ? createCompletionMetrics({ path: handlerOptions.path }) : undefined;
+  // Loaded only when used, so that the CLI's one-shot completions (which import this file, not the
+  // entry point that re-exports createCompletionMetrics) never load prom-client.
+  const metrics = withMetrics
+    ? (await import("./metrics.js")).createCompletionMetrics({ path: handlerOptions.path })
+    : undefined;
   const routes: ExtraRoutes = new Map(metrics ? [["/metrics", metrics.respond]] : []);
   const respond = completionResponder(
     {
