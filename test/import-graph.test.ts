@@ -74,6 +74,10 @@ describe.each(["src/index.ts", "src/http/index.ts"])("%s at import time", (entry
     expect(hono).toEqual([]);
   });
 
+  it("loads no prom-client (it requires Node built-ins; the metrics live in http/node)", () => {
+    expect(externals.has("prom-client")).toBe(false);
+  });
+
   it("loads LangChain (the walk reaches the model code)", () => {
     expect([...externals.keys()].some((specifier) => specifier.startsWith("@langchain/"))).toBe(
       true,
@@ -85,6 +89,7 @@ describe("src/http/node/index.ts", () => {
   it("is where the Node server and its imports live", () => {
     const externals = externalsLoadedBy("src/http/node/index.ts");
     expect(externals.has("@hono/node-server")).toBe(true);
+    expect(externals.has("prom-client")).toBe(true);
   });
 });
 

@@ -33,7 +33,8 @@ const seconds = (ms: number) => ms / 1000;
 export const SERVE_HELP = `Usage: completion-chain serve [options]
 
 Serves POST /other/completion, wire-compatible with Langchain-Chatchat; GET /health; GET /models
-and GET /prompts (the names a request may give); and GET /, a playground page to try it in a browser.
+and GET /prompts (the names a request may give); GET /metrics (Prometheus text format: requests,
+streams in flight, time to first token, tokens); and GET /, a playground page to try it in a browser.
 
 Options:
   --host <host>            interface to bind (default ${SERVE_HOST}: this machine only)
@@ -60,6 +61,7 @@ Options:
   --log-content            also log each request's query, prompt and model names and answer (each
                            cut at ${LOG_CONTENT_MAX_CHARS} characters); without it nothing of them is logged
   --no-playground          do not serve the playground page at GET /
+  --no-metrics             no GET /metrics (it answers 404)
   -h, --help               this text
   -V, --version            the version of completion-chain
 
@@ -93,6 +95,7 @@ const FLAGS = {
   "api-key": { type: "string", multiple: true },
   "api-key-file": { type: "string", multiple: true },
   "no-playground": { type: "boolean" },
+  "no-metrics": { type: "boolean" },
   ...LOG_FLAGS,
 } as const;
 
@@ -138,6 +141,7 @@ export function serveOptionsFromFlags(values: ServeFlags): Omit<ServeOptions, "m
     ...(cors === undefined ? {} : { corsOrigins: cors }),
     ...logOptionsFromFlags(values),
     ...(values["no-playground"] ? { playground: false } : {}),
+    ...(values["no-metrics"] === true ? { metrics: false } : {}),
   };
 }
 

@@ -111,3 +111,6 @@ export interface SessionReply {
   headers: Record<string, string>;
   session: SseSession;
 }
+
+/** Path → answer: routes a transport adds to the handler's own (see `completionResponder`). */
+export type ExtraRoutes = ReadonlyMap<string, (request: Request) => Promise<Response>>;

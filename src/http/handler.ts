@@ -9,7 +9,7 @@ import {
 import { isCompletionError } from "../errors.js";
 import { parseCompletionOptions } from "../parse-options.js";
 import { bearerCheck, refuseUnauthenticated } from "./auth.js";
-import type { CompletionHandlerOptions, SessionReply } from "./handler-options.js";
+import type { CompletionHandlerOptions, ExtraRoutes, SessionReply } from "./handler-options.js";
 import { corsHeaders, errorResponse, json, readBody, SSE_HEADERS } from "./responses.js";
 import { runOptions } from "./run-options.js";
 import { infoResponse } from "./routes-info.js";
@@ -28,10 +28,13 @@ export type { CompletionHandlerOptions, RequestLogEntry, SessionReply } from "./
  * stream a transport writes — the web `ReadableStream` of {@link createCompletionHandler}, or
  * `serveCompletion`'s direct writes to the Node response.
  *
+ * @param routes - `GET`/`HEAD` routes a transport adds (`serveCompletion`'s `/metrics`): routed
+ * here, so that whatever guards the handler's routes guards them too
  * @internal
  */
 export function completionResponder(
   options: CompletionHandlerOptions = {},
+  routes: ExtraRoutes = new Map(),
 ): (request: Request) => Promise<Response | SessionReply> {
   const route = options.path ?? COMPLETION_PATH;
   const pingIntervalMs = options.pingIntervalMs ?? PING_INTERVAL_MS;
@@ -75,6 +78,10 @@ export function completionResponder(
 
     if (url.pathname === "/health" && (request.method === "GET" || request.method === "HEAD")) {
       return finish(json(200, '{"status":"ok"}', cors));
+    }
+    const extra = routes.get(url.pathname);
+    if (extra !== undefined && (request.method === "GET" || request.method === "HEAD")) {
+      return finish(await extra(request));
     }
     if (url.pathname !== route) {
       const info = await infoResponse(request, url.pathname, options, cors, route);

@@ -7,6 +7,8 @@
  * @packageDocumentation
  */
 
+export type { CompletionMetrics, CompletionMetricsOptions } from "./metrics.js";
+export { createCompletionMetrics } from "./metrics.js";
 export type { LogFormat } from "./request-logger.js";
 export type { CompletionServer, ServeOptions } from "./serve.js";
 export { serveCompletion } from "./serve.js";

@@ -8,9 +8,11 @@ import {
   completionResponder,
   type RequestLogEntry,
 } from "../handler.js";
+import type { ExtraRoutes } from "../handler-options.js";
 import { REQUEST_ID_HEADER, requestIdOf } from "../request-id.js";
 import { corsHeaders, shuttingDown } from "../responses.js";
 import { sseBody } from "../web-body.js";
+import type { createCompletionMetrics } from "./metrics.js";
 import { createServerLog, type LogFormat, type ServerLog } from "./request-logger.js";
 import { writeSessionToNode } from "./write-session.js";
 
@@ -37,6 +39,12 @@ export interface ServeOptions extends Omit<CompletionHandlerOptions, "signal" | 
    * @defaultValue `"pretty"` when stdout is a terminal or `log` is a function, else `"json"`
    */
   logFormat?: LogFormat;
+  /**
+   * Serve `GET /metrics`: this server's Prometheus metrics (see {@link createCompletionMetrics}),
+   * behind the same checks as every other route. `false`: no metrics, and `/metrics` is a 404.
+   * @defaultValue `true`
+   */
+  metrics?: boolean;
 }
 
 /** A running server. */
@@ -55,9 +63,9 @@ export interface CompletionServer {
 
 /**
  * Serves {@link createCompletionHandler} on Node through `@hono/node-server`, as
- * `completion-chain serve` does.
+ * `completion-chain serve` does, with `GET /metrics` (Prometheus) unless `metrics: false`.
  *
- * @param options - handler options plus `host`, `port`, `graceMs`, `log`, `logFormat`
+ * @param options - handler options plus `host`, `port`, `graceMs`, `log`, `logFormat`, `metrics`
  * @example
  * ```ts
  * const server = await serveCompletion({ port: 7861, models: { qwen: { baseURL: "http://127.0.0.1:8000/v1" } } });
@@ -84,34 +92,45 @@ export async function serveWithLog(
     log: _log,
     logFormat: _logFormat,
     graceMs = GRACE_MS,
+    metrics: withMetrics = true,
     ...handlerOptions
   } = options;
   const shutdown = new AbortController();
   let draining = false;
   let inFlight = 0;
   let idle: (() => void) | undefined;
-  const respond = completionResponder({
-    ...handlerOptions,
-    signal: shutdown.signal,
-    onRequestEnd: (entry: RequestLogEntry) => {
-      inFlight -= 1;
-      log.request(entry);
-      if (inFlight === 0) idle?.();
-      // While shutting down, a connection whose request just ended is idle: let it go at once.
-      if (draining) setImmediate(() => server.closeIdleConnections());
+  // Loaded only when used, so that the CLI's one-shot completions (which import this file, not the
+  // entry point that re-exports createCompletionMetrics) never load prom-client.
+  const metrics = withMetrics
+    ? (await import("./metrics.js")).createCompletionMetrics({ path: handlerOptions.path })
+    : undefined;
+  const routes: ExtraRoutes = new Map(metrics ? [["/metrics", metrics.respond]] : []);
+  const respond = completionResponder(
+    {
+      ...handlerOptions,
+      signal: shutdown.signal,
+      onRequestEnd: (entry: RequestLogEntry) => {
+        inFlight -= 1;
+        metrics?.requestEnded(entry);
+        log.request(entry);
+        if (inFlight === 0) idle?.();
+        // While shutting down, a connection whose request just ended is idle: let it go at once.
+        if (draining) setImmediate(() => server.closeIdleConnections());
+      },
     },
-  });
+    routes,
+  );
   // Event streams are written to the socket directly rather than through a web ReadableStream,
   // whose promise and queue machinery costs CPU on every token (`npm run bench` compares the two
   // transports); every other response goes through the adapter.
   const fetch = async (request: Request, env?: HttpBindings | Http2Bindings): Promise<Response> => {
+    metrics?.requestStarted(request);
     if (draining) {
-      const path = new URL(request.url).pathname;
-      const requestId = requestIdOf(request);
-      const entry = { requestId, method: request.method, path, status: 503, durationMs: 0 };
-      log.request({ ...entry, tokens: 0, error: "shutting_down" });
+      const entry = unhandled(request, 503, "shutting_down");
+      metrics?.requestEnded(entry);
+      log.request(entry);
       const response = shuttingDown(corsHeaders(request, handlerOptions.corsOrigins));
-      response.headers.set(REQUEST_ID_HEADER, requestId);
+      response.headers.set(REQUEST_ID_HEADER, entry.requestId);
       return response;
     }
     inFlight += 1;
@@ -120,6 +139,7 @@ export async function serveWithLog(
       reply = await respond(request);
     } catch (error) {
       inFlight -= 1; // the handler never logged it (a bug of ours): it must not hold shutdown back
+      metrics?.requestEnded(unhandled(request, 500, "internal"));
       throw error;
     }
     if (reply instanceof Response) return reply;
@@ -181,4 +201,11 @@ export async function serveWithLog(
       return closing;
     },
   };
+}
+
+/** The log entry of a request the handler did not answer: refused while draining, or it threw. */
+function unhandled(request: Request, status: number, error: string): RequestLogEntry {
+  const { method } = request;
+  const path = new URL(request.url).pathname;
+  return { requestId: requestIdOf(request), method, path, status, durationMs: 0, tokens: 0, error };
 }
