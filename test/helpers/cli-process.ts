@@ -1,9 +1,9 @@
 /** The completion-chain CLI run as a child process, for the cli-*.test.ts files that spawn it. */
 import { type ChildProcess, spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
-import { expect } from "vitest";
+import { expect, inject } from "vitest";
 
-const CLI = fileURLToPath(new URL("../../src/cli/index.ts", import.meta.url));
+// The CLI bundled from src/ by test/setup/cli-bundle.ts before the run.
+const CLI = inject("cliBundle");
 
 export interface Run {
   child: ChildProcess;
@@ -29,7 +29,7 @@ export function cli(
     ...env,
   };
   for (const key of Object.keys(clean)) if (clean[key] === undefined) delete clean[key];
-  const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], {
+  const child = spawn(process.execPath, [CLI, ...args], {
     env: clean,
     stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
   });
