@@ -66,3 +66,6 @@ export const MAX_TIMEOUT_MS = 2_147_483_647;
  * `truncated`.
  */
 export const LOG_CONTENT_MAX_CHARS = 65_536;
+
+/** The most worker processes `serve --workers` starts. */
+export const MAX_WORKERS = 256;

@@ -1,4 +1,5 @@
-import { MAX_TIMEOUT_MS } from "../defaults.js";
+import { availableParallelism } from "node:os";
+import { MAX_TIMEOUT_MS, MAX_WORKERS } from "../defaults.js";
 import { REQUEST_FIELDS } from "../fields.js";
 import { suggest } from "../suggest.js";
 import { usageError } from "./cli-error.js";
@@ -148,4 +149,26 @@ export function secondsFlag(value: string | undefined, flag: string): number | u
       `${flag} must be at most ${max} seconds (about 24 days), got ${JSON.stringify(value)}`,
     );
   return Math.max(1, Math.round(seconds * 1000));
+}
+
+/**
+ * Parses `serve --workers`: how many processes serve the port.
+ *
+ * @param value - the flag's text, `undefined` when absent
+ * @returns 1 when absent; the number of cores for `"auto"`
+ * @throws CliError (exit 2) when the value is neither `auto` nor an integer 1..256
+ * @example
+ * ```ts
+ * workersFlag("4"); // 4
+ * ```
+ */
+export function workersFlag(value: string | undefined): number {
+  if (value === undefined) return 1;
+  if (value === "auto") return availableParallelism();
+  const workers = Number(value);
+  if (!/^\d+$/.test(value) || workers < 1 || workers > MAX_WORKERS)
+    usageError(
+      `--workers must be an integer 1..${MAX_WORKERS} or "auto", got ${JSON.stringify(value)}`,
+    );
+  return workers;
 }

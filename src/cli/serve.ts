@@ -22,6 +22,7 @@ import {
   numberFlag,
   parseFailure,
   secondsFlag,
+  workersFlag,
 } from "./flags.js";
 import { LOG_FLAGS, logOptionsFromFlags } from "./log-flags.js";
 import { startOfflineDemo } from "./offline-demo.js";
@@ -96,6 +97,7 @@ const FLAGS = {
   "api-key-file": { type: "string", multiple: true },
   "no-playground": { type: "boolean" },
   "no-metrics": { type: "boolean" },
+  workers: { type: "string" },
   ...LOG_FLAGS,
 } as const;
 
@@ -165,14 +167,27 @@ export async function serve(argv: string[]): Promise<void> {
     return;
   }
   const options = serveOptionsFromFlags(values);
+  const workers = workersFlag(values.workers);
   const apiKeys = await serverApiKeys(values);
   const endpoint = await endpointFromFlags(values);
-  checkModel(values.model, endpoint);
-  await checkPromptsDir(values["prompts-dir"]);
-  await checkPrompt(values.prompt ?? DEFAULT_PROMPT_NAME, values["prompts-dir"]);
+  // With --workers N this process is the cluster's primary, or one of its workers (cluster-worker.ts).
+  const worker = workers > 1 ? (await import("./cluster-worker.js")).joinCluster() : undefined;
+  if (worker === undefined) {
+    checkModel(values.model, endpoint);
+    await checkPromptsDir(values["prompts-dir"]);
+    await checkPrompt(values.prompt ?? DEFAULT_PROMPT_NAME, values["prompts-dir"]);
+  }
+  if (workers > 1 && worker === undefined) {
+    const { runPrimary } = await import("./cluster.js");
+    const { logFormat, graceMs = GRACE_MS, playground = true } = options;
+    return runPrimary({ workers, demo: endpoint.demo, logFormat, graceMs, apiKeys, playground });
+  }
 
-  const demo = endpoint.demo === undefined ? undefined : await startOfflineDemo(endpoint.demo);
-  const models = demo?.models ?? endpoint.models;
+  const demo =
+    endpoint.demo === undefined || worker !== undefined
+      ? undefined
+      : await startOfflineDemo(endpoint.demo);
+  const models = worker?.demoModels(endpoint.demo) ?? demo?.models ?? endpoint.models;
   // One log for the requests and the messages below, in one format, on stdout.
   const log = createServerLog({ logFormat: options.logFormat });
   let server: CompletionServer;
@@ -184,6 +199,7 @@ export async function serve(argv: string[]): Promise<void> {
         ...(models === undefined ? {} : { models }),
       },
       log,
+      worker?.hooks,
     );
   } catch (error) {
     await demo?.close();
@@ -192,6 +208,7 @@ export async function serve(argv: string[]): Promise<void> {
       1,
     );
   }
+  if (worker !== undefined) return worker.run(server);
   const warning = exposureWarning(server.url, apiKeys);
   if (warning !== undefined) process.stderr.write(`${warning}\n`);
   log.note("info", `serving POST ${server.url}/other/completion`, { url: server.url });

@@ -12,7 +12,7 @@ import type { ExtraRoutes } from "../handler-options.js";
 import { REQUEST_ID_HEADER, requestIdOf } from "../request-id.js";
 import { corsHeaders, shuttingDown } from "../responses.js";
 import { sseBody } from "../web-body.js";
-import type { createCompletionMetrics } from "./metrics.js";
+import type { CompletionMetrics, createCompletionMetrics } from "./metrics.js";
 import { createServerLog, type LogFormat, type ServerLog } from "./request-logger.js";
 import { writeSessionToNode } from "./write-session.js";
 
@@ -76,6 +76,12 @@ export async function serveCompletion(options: ServeOptions = {}): Promise<Compl
   return serveWithLog(options, createServerLog({ log: options.log, logFormat: options.logFormat }));
 }
 
+/** What the CLI changes in a server it runs as a cluster worker. @internal */
+export interface ServeHooks {
+  /** Answers `GET /metrics` instead of the server's own `respond` (a worker: the whole cluster's). */
+  metricsRoute?: (metrics: CompletionMetrics) => (request: Request) => Promise<Response>;
+}
+
 /**
  * {@link serveCompletion} writing its request lines to `log`, which the caller (the CLI) also
  * writes its own messages to; `close()` flushes it.
@@ -85,6 +91,7 @@ export async function serveCompletion(options: ServeOptions = {}): Promise<Compl
 export async function serveWithLog(
   options: ServeOptions,
   log: ServerLog,
+  hooks: ServeHooks = {},
 ): Promise<CompletionServer> {
   const {
     host = SERVE_HOST,
@@ -104,7 +111,8 @@ export async function serveWithLog(
   const metrics = withMetrics
     ? (await import("./metrics.js")).createCompletionMetrics({ path: handlerOptions.path })
     : undefined;
-  const routes: ExtraRoutes = new Map(metrics ? [["/metrics", metrics.respond]] : []);
+  const metricsRoute = metrics && (hooks.metricsRoute?.(metrics) ?? metrics.respond);
+  const routes: ExtraRoutes = new Map(metricsRoute ? [["/metrics", metricsRoute]] : []);
   const respond = completionResponder(
     {
       ...handlerOptions,
