@@ -104,6 +104,8 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
   const onMessage = (worker: Worker, message: unknown) => {
     if (!isListening(message)) return metrics.onMessage(worker, message);
     listening.add(worker);
+    const { pid } = worker.process;
+    log.note("info", `worker ${pid} listening`, { worker: pid });
     if (url !== undefined) return;
     url = message.url;
     const warning = exposureWarning(url, options.apiKeys);
@@ -113,11 +115,12 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
   };
   const onExit = (worker: Worker, code: number | null, signal: string | null) => {
     const lifetime = Date.now() - (started.get(worker) ?? 0);
+    const wasListening = listening.delete(worker);
     started.delete(worker);
-    listening.delete(worker);
     const { pid } = worker.process;
     if (stopping) {
-      if (code !== 0) failed = true;
+      // One still starting had nothing to drain: the signal that ended it is no failure.
+      if (code !== 0 && wasListening) failed = true;
       if (started.size === 0) void finish();
       return;
     }
