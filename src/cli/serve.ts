@@ -4,6 +4,7 @@ import {
   DEFAULT_PROMPT_NAME,
   GRACE_MS,
   LOG_CONTENT_MAX_CHARS,
+  MAX_WORKERS,
   PING_INTERVAL_MS,
   SERVE_HOST,
   SERVE_PORT,
@@ -63,6 +64,9 @@ Options:
                            cut at ${LOG_CONTENT_MAX_CHARS} characters); without it nothing of them is logged
   --no-playground          do not serve the playground page at GET /
   --no-metrics             no GET /metrics (it answers 404)
+  --workers <n|auto>       processes serving the one port (Node's cluster; "auto": one per core,
+                           up to ${MAX_WORKERS}); a worker that exits is replaced, and /metrics sums them
+                           all (default 1: one process)
   -h, --help               this text
   -V, --version            the version of completion-chain
 
@@ -74,7 +78,8 @@ Durations are in seconds and may have decimals. Model, prompt, prompts dir and c
 at startup. The log goes to stdout: one line per request (time, request id, method, path, status,
 duration, tokens, time to first token, error code or disconnect reason), and the start and drain
 messages. SIGINT/SIGTERM: stop accepting connections, give the streams in flight --grace seconds,
-then stop; a second signal stops at once.
+then stop; a second signal stops at once. With --workers the primary does this for every worker,
+and the workers ignore the terminal's own SIGINT.
 
 Exit codes:
   0    stopped by SIGINT/SIGTERM after draining
