@@ -1,8 +1,10 @@
 // `completion-chain serve --workers N`: one port served by N processes (node:cluster), a worker that
 // dies replaced, SIGTERM draining them all, /metrics for the whole server.
 import { spawn } from "node:child_process";
-import { createServer, type AddressInfo } from "node:net";
+import { type AddressInfo, createServer } from "node:net";
+import { availableParallelism } from "node:os";
 import { describe, expect, inject, test } from "vitest";
+import { workersFlag } from "../src/cli/flags.js";
 import { cli, oneLine, type Run, serving } from "./helpers/cli-process.js";
 import { upstream } from "./helpers/fixtures.js";
 import { find, parseSamples } from "./helpers/prometheus-text.js";
@@ -217,6 +219,15 @@ describe("serve --workers", () => {
       );
       expect(stdout).toBe("");
     }
+  });
+
+  test("--workers reads auto as the number of cores, and refuses what is not an integer 1..256", () => {
+    expect(workersFlag(undefined)).toBe(1);
+    expect(workersFlag("4")).toBe(4);
+    expect(workersFlag("256")).toBe(256);
+    expect(workersFlag("auto")).toBe(Math.min(availableParallelism(), 256));
+    for (const bad of ["", "1.5", "-1", "1e2", " 2", "AUTO"])
+      expect(() => workersFlag(bad), bad).toThrow(/^--workers must be an integer 1\.\.256/);
   });
 
   test("--workers 1 is the single process of old: no cluster, the server itself logs its requests", async () => {

@@ -18,7 +18,13 @@ const ASK_TIMEOUT_MS = COLLECT_TIMEOUT_MS + 1_000;
 /** The IPC messages of this file, tagged so that no other message is taken for one. */
 export type MetricsMessage =
   | { type: "completion-chain:metrics-ask"; id: number }
-  | { type: "completion-chain:metrics-answer"; id: number; text: string; contentType: string }
+  | {
+      type: "completion-chain:metrics-answer";
+      id: number;
+      /** `null` when the figures could not be merged. */
+      text: string | null;
+      contentType: string;
+    }
   | { type: "completion-chain:metrics-collect"; id: number }
   | { type: "completion-chain:metrics-collected"; id: number; metrics: unknown };
 
@@ -47,16 +53,20 @@ export function workerMetrics(metrics: CompletionMetrics): WorkerMetrics {
   const onMessage = (message: unknown) => {
     if (!isMessage(message)) return;
     if (message.type === "completion-chain:metrics-collect") {
-      void metrics.registry.getMetricsAsJSON().then((json) => {
-        const reply: MetricsMessage = {
-          ...message,
-          type: "completion-chain:metrics-collected",
-          metrics: json,
-        };
-        process.send?.(reply);
-      });
+      // A registry that cannot be read goes unanswered: the primary's timer leaves it out.
+      metrics.registry.getMetricsAsJSON().then(
+        (json) => {
+          const reply: MetricsMessage = {
+            ...message,
+            type: "completion-chain:metrics-collected",
+            metrics: json,
+          };
+          if (process.connected) process.send?.(reply);
+        },
+        () => {},
+      );
     } else if (message.type === "completion-chain:metrics-answer") {
-      waiting.get(message.id)?.(message);
+      waiting.get(message.id)?.(message.text === null ? null : { ...message, text: message.text });
     }
   };
   process.on("message", onMessage);
@@ -117,14 +127,25 @@ export function primaryMetrics(workers: () => Worker[]) {
       clearTimeout(timer);
       timers.delete(timer);
       collections.delete(id);
-      const { AggregatorRegistry } = await import("prom-client");
-      const merged = AggregatorRegistry.aggregate(replies as never);
-      const answer: MetricsMessage = {
-        type: "completion-chain:metrics-answer",
-        id: askId,
-        text: await merged.metrics(),
-        contentType: merged.contentType,
-      };
+      let answer: MetricsMessage;
+      try {
+        const { AggregatorRegistry } = await import("prom-client");
+        const merged = AggregatorRegistry.aggregate(replies as never);
+        const text = await merged.metrics();
+        answer = {
+          type: "completion-chain:metrics-answer",
+          id: askId,
+          text,
+          contentType: merged.contentType,
+        };
+      } catch {
+        answer = {
+          type: "completion-chain:metrics-answer",
+          id: askId,
+          text: null,
+          contentType: "",
+        };
+      }
       if (asker.isConnected()) asker.send(answer);
     };
     const timer = setTimeout(() => void finish(), COLLECT_TIMEOUT_MS);

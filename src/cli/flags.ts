@@ -164,7 +164,7 @@ export function secondsFlag(value: string | undefined, flag: string): number | u
  */
 export function workersFlag(value: string | undefined): number {
   if (value === undefined) return 1;
-  if (value === "auto") return availableParallelism();
+  if (value === "auto") return Math.min(availableParallelism(), MAX_WORKERS);
   const workers = Number(value);
   if (!/^\d+$/.test(value) || workers < 1 || workers > MAX_WORKERS)
     usageError(
