@@ -27,6 +27,9 @@ const NGINX = process.env.NGINX ?? "/usr/sbin/nginx";
 const SHIPPED = new URL("../../examples/deploy/nginx.conf", import.meta.url);
 const INSTANCES = ["instance-a", "instance-b"] as const;
 
+const BIG_TOKENS = 40_000;
+const bigToken = (index: number) => `${String(index).padStart(8, "0")}${"x".repeat(1_015)} `;
+
 /** Resolves `promise`, or rejects once `ms` have passed (the timer is cleared either way). */
 async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -138,10 +141,11 @@ let nginxStderr = "";
 let base: string;
 const runs = new Map<string, Run>();
 const ports = new Map<string, number>();
-const upstreams: Record<"paced" | "gone" | "main", TestingServer | undefined> = {
+const upstreams: Record<"paced" | "gone" | "main" | "big", TestingServer | undefined> = {
   paced: undefined,
   gone: undefined,
   main: undefined,
+  big: undefined,
 };
 
 const upstream = (name: keyof typeof upstreams) => {
@@ -191,6 +195,11 @@ beforeAll(async () => {
     },
   });
 
+  // (d) a 40 MiB answer, as fast as it can be sent: 40,000 tokens of 1 KiB, numbered.
+  upstreams.big = await startOpenAICompatibleServer({
+    tokens: Array.from({ length: BIG_TOKENS }, (_, index) => bigToken(index)),
+  });
+
   for (const instance of INSTANCES) {
     const entry = (server: TestingServer) => ({
       kind: "completion",
@@ -203,6 +212,7 @@ beforeAll(async () => {
       paced: entry(upstream("paced")),
       gone: entry(upstream("gone")),
       main: entry(upstream("main")),
+      big: entry(upstream("big")),
     };
     await writeFile(config, JSON.stringify({ models }));
     runs.set(instance, cli(["serve", "--port", "0", "--config", config, "--log-format", "json"]));
@@ -341,7 +351,7 @@ describe("two serve instances behind the shipped examples/deploy/nginx.conf", ()
     const response = await post({ stream: true, model_name: "gone" }, controller.signal);
     expect(response.status).toBe(200);
     const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-    expect(await firstFrame(reader)).toBe("data:  g0");
+    expect(await within(10_000, "the first frame", firstFrame(reader))).toBe("data:  g0");
     expect(gone.openConnections()).toBe(1);
     const [request] = gone.requests;
     if (!request) throw new Error("the testing server saw no request");
@@ -382,11 +392,41 @@ describe("two serve instances behind the shipped examples/deploy/nginx.conf", ()
     expect(new Set(served)).toEqual(new Set(INSTANCES));
   });
 
+  test("a client that stops reading holds the model back through nginx: nginx reads no further ahead of it than its buffers", async () => {
+    const big = upstream("big");
+    const response = await post({ stream: true, model_name: "big" });
+    expect(response.status).toBe(200);
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    const first = await within(10_000, "the first bytes", reader.read());
+    expect(first.done).toBe(false);
+    // The client reads nothing more. Wait until the upstream stops sending (no new bytes for
+    // 300 ms, at most 30 s): every buffer between it and the client is full.
+    let sent = -1;
+    for (let polls = 0; polls < 100 && big.bytesSent() !== sent; polls += 1) {
+      sent = big.bytesSent();
+      await sleep(300);
+    }
+    // Socket buffers on three loopback hops hold a few MiB each; a buffering proxy would have
+    // taken the whole answer (its temp files hold up to 1 GiB).
+    expect(big.tokensSent()).toBeLessThan(BIG_TOKENS / 2);
+    // Reading again gets the whole answer, in order.
+    const { text, error } = await within(30_000, "the rest of the answer", rest(reader));
+    expect(error).toBeUndefined();
+    expect(big.tokensSent()).toBe(BIG_TOKENS);
+    const frames = (new TextDecoder().decode(first.value) + text)
+      .split("\r\n\r\n")
+      .filter((frame) => frame.startsWith("data: "));
+    expect(frames).toHaveLength(BIG_TOKENS);
+    expect(frames.every((frame, index) => frame === `data: ${bigToken(index)}`)).toBe(true);
+  });
+
   test("killing an instance mid-stream cuts that stream; every new request is served by the other", async () => {
     const response = await post({ query: "slow", stream: true, model_name: "main" });
     expect(response.status).toBe(200);
     const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-    const [, victim] = /^data: (instance-[ab])$/.exec(await firstFrame(reader)) ?? [];
+    const [, victim] =
+      /^data: (instance-[ab])$/.exec(await within(10_000, "the first frame", firstFrame(reader))) ??
+      [];
     if (victim === undefined) throw new Error("the first frame names no instance");
     const survivor = INSTANCES.find((instance) => instance !== victim);
     runOf(victim).child.kill("SIGKILL");
