@@ -5,7 +5,7 @@
  * (vitest.deploy.config.ts), which needs Debian's nginx at /usr/sbin/nginx (or $NGINX); .ci/run
  * installs it. Without it this file fails: it never skips.
  *
- * Each instance's model registry names the same three testing servers, one per test, and sends
+ * Each instance's model registry names the same testing servers (one per test), and sends
  * its own model id upstream (`instance-a`, `instance-b`), so a test can tell which instance served
  * a request from what the testing server was asked.
  */
