@@ -1,11 +1,12 @@
 /**
- * `npm run bench [-- --quick] [-- --streams=N[,N…]] [-- --endpoint=ours|floor|both]
+ * `npm run bench [-- --quick] [-- --streams=N[,N…]] [-- --endpoint=ours|floor|raw-openai|both|all]
  * [-- --only=throughput,abort,concurrency]`, or `npm run bench -- --soak [--endpoint=…]`
  *
  * Streams the same completions through six clients (raw openai SDK, LangChain, AI SDK,
  * completion(), the chain, the HTTP endpoint) against an upstream in a child process, then times
- * aborts and runs many concurrent streams through the endpoint, and through a hand-written floor
- * endpoint (`subjects/floor-endpoint.ts`) for comparison. Prints a Markdown report and
+ * aborts and runs many concurrent streams through the endpoint, and, for comparison, through a
+ * hand-written floor (`subjects/floor-endpoint.ts`: `node:http`, the upstream's SSE parsed by hand)
+ * and the route a user would write with the raw openai SDK (`subjects/raw-openai-endpoint.ts`). Prints a Markdown report and
  * writes `results.json` and `cpu-per-token.svg` next to this file (`*.quick.*` for `--quick`,
  * `*.partial.*` for `--only`). `--soak` runs the soak part alone instead (`soak/`: heap slope
  * over thousands of mixed requests, memory held by one paused 100 MB stream) and only prints.
@@ -37,8 +38,10 @@ import { renderReport } from "./report/report.js";
 import { summariseAbort, summariseThroughput } from "./report/summary.js";
 import { renderCpuChart } from "./report/svg.js";
 import { checkTargets } from "./report/targets.js";
+import type { SoakEndpointId } from "./soak/protocol.js";
 import { runSoak } from "./soak/soak.js";
 import { serveFloor } from "./subjects/floor-endpoint.js";
+import { serveRawOpenAI } from "./subjects/raw-openai-endpoint.js";
 import { benchRegistry, VARIANTS } from "./subjects/variants.js";
 import { startUpstreamProcess } from "./upstream/process.js";
 
@@ -75,16 +78,27 @@ const streamCounts = (option("streams") ?? (quick ? "50" : "1000"))
 if (streamCounts.some((n) => !Number.isInteger(n) || n < 1)) {
   throw new Error(`--streams takes whole numbers ≥ 1, comma-separated; got ${option("streams")}`);
 }
-/** `--endpoint=ours|floor|both`; the quick run (CI) measures ours alone. */
-const endpointOption = option("endpoint") ?? (quick ? "ours" : "both");
+/**
+ * `--endpoint=ours|floor|raw-openai|both|all`: `both` is ours and the floor, `all` adds the
+ * raw-openai route (the full run's default); the quick run (CI) measures ours alone.
+ */
+const endpointOption = option("endpoint") ?? (quick ? "ours" : "all");
 const endpoints: readonly EndpointId[] =
-  endpointOption === "both" ? ENDPOINT_IDS : ENDPOINT_IDS.filter((id) => id === endpointOption);
+  endpointOption === "all"
+    ? ENDPOINT_IDS
+    : endpointOption === "both"
+      ? ENDPOINT_IDS.filter((id) => id !== "raw-openai")
+      : ENDPOINT_IDS.filter((id) => id === endpointOption);
 if (endpoints.length === 0) {
-  throw new Error(`--endpoint takes ours, floor or both; got ${endpointOption}`);
+  throw new Error(`--endpoint takes ours, floor, raw-openai, both or all; got ${endpointOption}`);
 }
 
 if (args.includes("--soak")) {
-  const { report, failures } = await runSoak({ endpoints, machine: machineLine() });
+  // The soak knows ours and the floor; the raw-openai route is the concurrency run's alone.
+  const soakEndpoints = endpoints.filter((id): id is SoakEndpointId => id !== "raw-openai");
+  if (soakEndpoints.length === 0)
+    throw new Error("--soak takes --endpoint=ours, floor, both or all");
+  const { report, failures } = await runSoak({ endpoints: soakEndpoints, machine: machineLine() });
   await new Promise<void>((resolve) => process.stdout.write(report, () => resolve()));
   process.exit(failures.length > 0 ? 1 : 0);
 }
@@ -103,9 +117,14 @@ const models = benchRegistry(upstream.url);
 const endpoint = await serveCompletion({ port: 0, log: false, models });
 const floor =
   runs("concurrency") && endpoints.includes("floor") ? await serveFloor(upstream.url) : undefined;
+const rawOpenAI =
+  runs("concurrency") && endpoints.includes("raw-openai")
+    ? await serveRawOpenAI(upstream.url)
+    : undefined;
 const endpointURLs: Record<EndpointId, string | undefined> = {
   ours: endpoint.url,
   floor: floor?.url,
+  "raw-openai": rawOpenAI?.url,
 };
 const targets = { upstreamURL: upstream.url, endpointURL: endpoint.url };
 
@@ -156,6 +175,7 @@ try {
 } finally {
   await endpoint.close();
   await floor?.close();
+  await rawOpenAI?.close();
   await upstream.close();
 }
 
@@ -168,7 +188,14 @@ const abortFigures = summariseAbort(abortSamples);
 const largest = (id: EndpointId) => concurrencyRuns.findLast((r) => r.endpoint === id)?.result;
 const concurrency = largest("ours");
 const concurrencyFloor = largest("floor");
-const targetChecks = checkTargets(figures, abortFigures, concurrency, concurrencyFloor);
+const concurrencyRawOpenAI = largest("raw-openai");
+const targetChecks = checkTargets(
+  figures,
+  abortFigures,
+  concurrency,
+  concurrencyFloor,
+  concurrencyRawOpenAI,
+);
 const machine = describeMachine(wakeCostUs);
 
 const report = renderReport({
@@ -210,9 +237,11 @@ await writeFile(
       },
       throughput: { figures, samples: throughput.flatMap((t) => t.samples) },
       abort: { figures: abortFigures, samples: abortSamples, clockUncertaintyMs: abortClock },
-      // Ours and the floor at the largest N; every run (a sweep, both endpoints) in concurrencyRuns.
+      // Ours, the floor and the raw-openai route at the largest N; every run (a sweep, every
+      // endpoint) in concurrencyRuns.
       concurrency,
       concurrencyFloor,
+      concurrencyRawOpenAI,
       concurrencyRuns,
       targets: targetChecks,
       failures,

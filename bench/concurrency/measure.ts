@@ -19,12 +19,17 @@ import type { ClientsConfig, ClientsResult, GapSummary } from "./protocol.js";
 
 export type { GapSummary } from "./protocol.js";
 
-/** The endpoints the concurrency run can measure: this library's, and the hand-written floor. */
-export type EndpointId = "ours" | "floor";
-export const ENDPOINT_IDS: readonly EndpointId[] = ["ours", "floor"];
+/**
+ * The endpoints the concurrency run can measure: this library's, the floor (a bare `node:http`
+ * forwarder that parses the upstream's SSE by hand) and the route a user would write by hand with
+ * `node:http` and the raw `openai` SDK.
+ */
+export type EndpointId = "ours" | "floor" | "raw-openai";
+export const ENDPOINT_IDS: readonly EndpointId[] = ["ours", "floor", "raw-openai"];
 export const ENDPOINT_LABELS: Record<EndpointId, string> = {
   ours: "ours (serveCompletion)",
-  floor: "floor (node:http + openai SDK)",
+  floor: "floor (node:http, SSE parsed by hand)",
+  "raw-openai": "raw-openai (node:http + openai SDK)",
 };
 
 /** One endpoint at one N. */
@@ -89,7 +94,7 @@ const beyondResolution = (ns: number) => Math.max(0, ns / 1e6 - LOOP_RESOLUTION_
  * Runs `streams` clients, in a child process, against the endpoint at once, while this process
  * (which serves the endpoint) measures its own RSS, CPU and event-loop delay.
  *
- * @param endpointURL - an endpoint served in this process: `serveCompletion`, or the floor
+ * @param endpointURL - an endpoint served in this process: `serveCompletion`, the floor or the raw-openai route
  * @param label - names the endpoint in the progress line
  */
 export async function measureConcurrency(

@@ -9,13 +9,31 @@ import {
   type ConcurrencyResult,
   type ConcurrencyRun,
   ENDPOINT_LABELS,
+  type EndpointId,
 } from "../concurrency/measure.js";
 import { num, ranged, table } from "./markdown.js";
+
+/** The other endpoints measured at the same N, to compare a run with. */
+type Peers = Partial<Record<EndpointId, ConcurrencyResult>>;
 
 /** A measure of the concurrency table: its label (from one run at that N) and one cell per run. */
 interface ConcurrencyRow {
   label: (c: ConcurrencyResult) => string;
-  cell: (c: ConcurrencyResult) => string;
+  cell: (c: ConcurrencyResult, peers: Peers) => string;
+}
+
+/** CPU µs per token delivered: the endpoint process's CPU over the run, divided by its tokens. */
+export const cpuUsPerToken = (c: ConcurrencyResult) => 1e6 / c.tokensPerCpuSecond;
+
+/**
+ * `(1.23× floor, 0.98× raw-openai)`: a figure of this run against the same figure of the floor and
+ * the raw-openai route at the same N, for those that ran (and are not this run).
+ */
+function ratios(c: ConcurrencyResult, peers: Peers, figure: (c: ConcurrencyResult) => number) {
+  const parts = (["floor", "raw-openai"] as const)
+    .filter((id) => peers[id] !== undefined && peers[id] !== c)
+    .map((id) => `${num(figure(c) / figure(peers[id] as ConcurrencyResult), 2)}× ${id}`);
+  return parts.length > 0 ? ` (${parts.join(", ")})` : "";
 }
 
 const p50p99max = (g: { p50: number; p99: number; max: number }) =>
@@ -27,8 +45,13 @@ const CONCURRENCY_ROWS: ConcurrencyRow[] = [
     cell: (c) => `${c.complete} of ${c.streams} (${c.tokens} tokens each)`,
   },
   {
+    label: () => "CPU per token delivered, endpoint process",
+    cell: (c, peers) => `${num(cpuUsPerToken(c), 1)} µs${ratios(c, peers, cpuUsPerToken)}`,
+  },
+  {
     label: () => "peak RSS of the endpoint process",
-    cell: (c) => `${num(c.rssPeakMb, 0)} MB (${num(c.rssBaselineMb, 0)} MB before)`,
+    cell: (c, peers) =>
+      `${num(c.rssPeakMb, 0)} MB (${num(c.rssBaselineMb, 0)} MB before)${ratios(c, peers, (r) => r.rssPeakMb)}`,
   },
   {
     label: (c) => `added inter-token gap (observed − ${c.delayMs} ms), p50 / p99 / max`,
@@ -47,7 +70,7 @@ const CONCURRENCY_ROWS: ConcurrencyRow[] = [
   },
   {
     label: () => "time to first token, median (min–max)",
-    cell: (c) => `${ranged(c.ttftMs, 1)} ms`,
+    cell: (c, peers) => `${ranged(c.ttftMs, 1)} ms${ratios(c, peers, (r) => r.ttftMs.median)}`,
   },
   {
     label: () => "CPU of the endpoint process",
@@ -75,15 +98,26 @@ const CONCURRENCY_ROWS: ConcurrencyRow[] = [
 export function concurrencySection(runs: ConcurrencyRun[]): string {
   const first = (runs[0] as ConcurrencyRun).result;
   const rate = 1000 / first.delayMs;
-  const floorNote = runs.some((r) => r.endpoint === "floor")
-    ? " The floor is `bench/subjects/floor-endpoint.ts`: the same wire format from `node:http` and the raw openai SDK, no LangChain and none of this library, in the same process position; it is what this machine allows, not a target."
-    : "";
+  const peers: Peers = Object.fromEntries(runs.map((r) => [r.endpoint, r.result]));
+  const notes: string[] = [];
+  if (peers.floor !== undefined)
+    notes.push(
+      " The floor is `bench/subjects/floor-endpoint.ts`: the same wire format from a bare `node:http` forwarder that parses the upstream's SSE by hand (no openai SDK, no fetch, no LangChain, none of this library), in the same process position; it is what this machine allows, not a target.",
+    );
+  if (peers["raw-openai"] !== undefined)
+    notes.push(
+      " The raw-openai route is `bench/subjects/raw-openai-endpoint.ts`: the same route written by hand with `node:http` and the raw openai SDK, what a user gets without this library.",
+    );
+  const floorNote = notes.join("");
   return [
     `## Concurrency — HTTP endpoint, ${num(first.streams, 0)} simultaneous streams at ${num(rate, 0)} tokens/s`,
     "",
     table(
       ["measure", ...runs.map((r) => ENDPOINT_LABELS[r.endpoint])],
-      CONCURRENCY_ROWS.map((row) => [row.label(first), ...runs.map((r) => row.cell(r.result))]),
+      CONCURRENCY_ROWS.map((row) => [
+        row.label(first),
+        ...runs.map((r) => row.cell(r.result, peers)),
+      ]),
     ),
     "",
     `A negative added gap is a token that arrived together with the one before: a process had fallen behind and read a backlog. Starts spread over ${first.rampMs} ms. The endpoint server runs in the benchmark process, the ${first.streams} fetch + eventsource-parser clients in a child process of their own and the upstream in another: RSS, CPU and event-loop delay are the endpoint process's alone, while the gaps and times to first token are as the clients saw them, so they include the client process's own lag. Endpoints run one after the other in the same process, so a later one's RSS starts from what the earlier left.${floorNote}`,
@@ -98,6 +132,7 @@ export function sweepSection(runs: ConcurrencyRun[]): string {
     `${c.complete}/${c.streams}`,
     num(c.cpuCores, 2),
     num(c.tokensPerCpuSecond, 0),
+    num(cpuUsPerToken(c), 1),
     c.steadyAddedGapMs.count > 0
       ? `${num(c.steadyAddedGapMs.p50, 2)} / ${num(c.steadyAddedGapMs.p99, 2)}`
       : "never all running",
@@ -127,6 +162,7 @@ export function sweepSection(runs: ConcurrencyRun[]): string {
         "complete",
         "CPU cores",
         "tokens/CPU-s",
+        "CPU µs/token",
         "steady added gap p50 / p99, ms",
         "overall p99, ms",
         "peak RSS, MB",

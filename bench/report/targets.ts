@@ -23,12 +23,14 @@ const fmt = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFix
  *
  * @param floor - the hand-written floor endpoint at the same N, if it ran: its figure is shown next
  * to ours in the concurrency rows, so a miss can be read as ours or as the machine's
+ * @param rawOpenAI - the hand-written raw-openai route at the same N, if it ran: shown after the floor
  */
 export function checkTargets(
   figures: readonly VariantFigures[],
   aborts: readonly AbortFigures[],
   concurrency: ConcurrencyResult | undefined,
   floor?: ConcurrencyResult,
+  rawOpenAI?: ConcurrencyResult,
 ): TargetCheck[] {
   const checks: TargetCheck[] = [];
   const find = (mode: string, kind: string, variant: string) =>
@@ -82,9 +84,10 @@ export function checkTargets(
     const n = concurrency.streams;
     const scale = n < 1000 ? ` (this run: ${n} streams, the target is 1,000)` : "";
     const same = floor !== undefined && floor.streams === n ? floor : undefined;
-    /** Ours, then the floor's figure for the same measure when it ran at this N. */
+    const sameRaw = rawOpenAI !== undefined && rawOpenAI.streams === n ? rawOpenAI : undefined;
+    /** Ours, then the floor's and the raw-openai route's figures when they ran at this N. */
     const withFloor = (measure: (c: ConcurrencyResult) => string) =>
-      `${measure(concurrency)}${same === undefined ? "" : `; floor endpoint: ${measure(same)}`}`;
+      `${measure(concurrency)}${same === undefined ? "" : `; floor endpoint: ${measure(same)}`}${sameRaw === undefined ? "" : `; raw-openai route: ${measure(sameRaw)}`}`;
     const steady = (c: ConcurrencyResult) =>
       c.steadyAddedGapMs.count > 0
         ? `${fmt(c.steadyAddedGapMs.p99)} ms (p50 ${fmt(c.steadyAddedGapMs.p50)} ms)`

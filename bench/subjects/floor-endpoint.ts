@@ -1,33 +1,28 @@
 /**
- * The floor of the concurrency run: `POST /other/completion` as someone would write it by hand with
- * `node:http` and the raw `openai` SDK, without LangChain or this library. Same wire format as
- * ours (sse-starlette framing, `data: <token>\r\n\r\n`, `text/event-stream; charset=utf-8`), same
- * place (the benchmark process), same upstream request as the raw-SDK variant. Its figures are what
- * this machine allows for that much work, so ours can be read against them.
+ * The floor of the concurrency run: `POST /other/completion` as a bare forwarder, `node:http` on
+ * both sides and the upstream's SSE parsed by hand — no `openai` SDK, no `fetch`/undici, no web
+ * streams, no LangChain, none of this library. Same wire format as ours (sse-starlette framing,
+ * `data: <token>\r\n\r\n`, `text/event-stream; charset=utf-8`), same place (the benchmark process),
+ * same upstream request body as the raw-SDK variant. Its figures are what this machine allows for
+ * the work itself (one upstream read and one `JSON.parse` per token, one socket write per token per
+ * stream, timers, GC), so ours and the raw-openai route (`raw-openai-endpoint.ts`) can be read
+ * against them.
  *
  * It is not an endpoint to ship: no validation (a bad body is a 400 with the parse error), no model
- * registry (`model_name` goes upstream as the model id, as the bench registry's names are), no
- * prompt templates, no pings, no `event: error` frames (a stream that fails midway is cut off),
- * nothing but the one route. It does honour backpressure and cancels the upstream request when the
- * client goes, because without those it would not be a fair floor but a broken endpoint.
+ * registry, no prompt templates, no pings, no `event: error` frames (a stream that fails midway is
+ * cut off), an SSE parser that knows only `data:` lines. It does honour backpressure (it pauses the
+ * upstream response while its client's socket is full) and cancels the upstream request when the
+ * client goes, and its outcomes on the soak's failure cases are the raw-openai route's: an upstream
+ * error status is a 502, an upstream that drops its connection cuts the answer off.
  *
  * @packageDocumentation
  */
 
-import { once } from "node:events";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import OpenAI from "openai";
 import { encodeEvent } from "../../src/http/sse.js";
+import type { EndpointServer } from "./raw-openai-endpoint.js";
 import { MAX_TOKENS, MODEL_ID, TEMPERATURE } from "./variants.js";
-
-/** The running floor server. */
-export interface FloorServer {
-  /** e.g. `http://127.0.0.1:40123` */
-  url: string;
-  /** Stops listening and drops every connection. */
-  close(): Promise<void>;
-}
 
 /** The body fields the floor reads; anything else is ignored. */
 interface FloorBody {
@@ -51,55 +46,98 @@ async function readJson(req: IncomingMessage): Promise<FloorBody> {
   return JSON.parse(raw) as FloorBody;
 }
 
-async function handle(client: OpenAI, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  if (req.method !== "POST" || req.url !== "/other/completion") {
-    res.writeHead(404).end();
-    return;
-  }
-  let body: FloorBody;
-  try {
-    body = await readJson(req);
-  } catch (error) {
-    res.writeHead(400).end(String(error));
-    return;
-  }
-  // 'close' comes when the response has ended or the client went away; only the latter matters,
-  // and aborting a finished request is harmless.
-  const gone = new AbortController();
-  const onClose = () => gone.abort();
-  res.once("close", onClose);
-  try {
-    const stream = await client.completions.create(
-      {
-        model: body.model_name ?? MODEL_ID.completion,
-        prompt: body.query ?? "",
-        stream: true,
-        max_tokens: body.max_tokens ?? MAX_TOKENS,
-        temperature: body.temperature ?? TEMPERATURE,
+function handle(
+  upstream: URL,
+  agent: Agent,
+  body: FloorBody,
+  req: IncomingMessage,
+  res: ServerResponse,
+): void {
+  const payload = JSON.stringify({
+    model: body.model_name ?? MODEL_ID.completion,
+    prompt: body.query ?? "",
+    stream: true,
+    max_tokens: body.max_tokens ?? MAX_TOKENS,
+    temperature: body.temperature ?? TEMPERATURE,
+  });
+  const up = request(
+    new URL("completions", upstream),
+    {
+      method: "POST",
+      agent,
+      headers: {
+        "content-type": "application/json",
+        "content-length": Buffer.byteLength(payload),
+        authorization: "Bearer bench",
+        accept: "text/event-stream",
       },
-      { signal: gone.signal },
-    );
-    res.writeHead(200, SSE_HEADERS);
-    let answer = "";
-    for await (const chunk of stream) {
-      const text = chunk.choices[0]?.text;
-      if (!text) continue;
-      if (body.stream === false) {
-        answer += text;
-      } else if (!res.write(encodeEvent(text))) {
-        // Rejects with an AbortError if the client goes while we wait.
-        await once(res, "drain", { signal: gone.signal });
+    },
+    (upRes) => {
+      if (upRes.statusCode !== 200) {
+        upRes.resume();
+        res.writeHead(502).end(`upstream ${upRes.statusCode}`);
+        return;
       }
-    }
-    if (body.stream === false) res.write(encodeEvent(answer));
-    res.end();
-  } catch (error) {
-    if (gone.signal.aborted) return;
+      res.writeHead(200, SSE_HEADERS);
+      upRes.setEncoding("utf8");
+      let pending = "";
+      let answer = "";
+      let done = false;
+      let waiting = false;
+      const resume = () => {
+        waiting = false;
+        upRes.resume();
+      };
+      upRes.on("data", (chunk: string) => {
+        pending += chunk;
+        let end = pending.indexOf("\n");
+        while (end !== -1) {
+          const line = pending.slice(0, end).trimEnd();
+          pending = pending.slice(end + 1);
+          end = pending.indexOf("\n");
+          if (!line.startsWith("data:")) continue;
+          const data = line.slice(line[5] === " " ? 6 : 5);
+          if (data === "[DONE]") {
+            done = true;
+            continue;
+          }
+          let text: string | undefined;
+          try {
+            text = (JSON.parse(data) as { choices?: { text?: string }[] }).choices?.[0]?.text;
+          } catch {
+            up.destroy();
+            res.destroy();
+            return;
+          }
+          if (!text) continue;
+          if (body.stream === false) answer += text;
+          else if (!res.write(encodeEvent(text)) && !waiting) {
+            waiting = true;
+            upRes.pause();
+            res.once("drain", resume);
+          }
+        }
+      });
+      upRes.on("end", () => {
+        if (!done && !upRes.complete) return;
+        if (body.stream === false) res.write(encodeEvent(answer));
+        res.end();
+      });
+      upRes.on("aborted", () => res.destroy());
+      upRes.on("error", () => res.destroy());
+    },
+  );
+  up.on("error", () => {
     if (res.headersSent) res.destroy();
-    else res.writeHead(502).end(String(error));
-  } finally {
-    res.off("close", onClose);
-  }
+    else if (!res.destroyed) res.writeHead(502).end("upstream request failed");
+  });
+  // 'close' comes when the response has ended or the client went away; destroying a finished
+  // upstream request is harmless (its socket has gone back to the agent by then).
+  res.once("close", () => {
+    if (!res.writableFinished) up.destroy();
+  });
+  req.resume();
+  up.end(payload);
 }
 
 /**
@@ -113,11 +151,19 @@ async function handle(client: OpenAI, req: IncomingMessage, res: ServerResponse)
  * await floor.close();
  * ```
  */
-export async function serveFloor(upstreamURL: string): Promise<FloorServer> {
-  // As the raw-SDK variant builds it: no retries, so a failure shows rather than hides.
-  const client = new OpenAI({ baseURL: upstreamURL, apiKey: "bench", maxRetries: 0 });
+export async function serveFloor(upstreamURL: string): Promise<EndpointServer> {
+  const upstream = new URL(upstreamURL.endsWith("/") ? upstreamURL : `${upstreamURL}/`);
+  // Keep-alive and no socket cap, as undici's pool behind the SDK has.
+  const agent = new Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
   const server = createServer((req, res) => {
-    handle(client, req, res).catch(() => res.destroy());
+    if (req.method !== "POST" || req.url !== "/other/completion") {
+      res.writeHead(404).end();
+      return;
+    }
+    readJson(req).then(
+      (body) => handle(upstream, agent, body, req, res),
+      (error: unknown) => res.writeHead(400).end(String(error)),
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -135,6 +181,7 @@ export async function serveFloor(upstreamURL: string): Promise<FloorServer> {
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+        agent.destroy();
       }),
   };
 }
