@@ -47,6 +47,8 @@ export interface CompletionHandlerOptions {
   /**
    * Aborting it ends every request in flight (server shutdown): streams with an `event: error`
    * frame of code `shutting_down`, requests still waiting for their headers with a 503.
+   * Each request in flight listens on it until it ends: on Node, lift the default limit of 10
+   * listeners (`events.setMaxListeners(0, signal)`) or it warns, as `serveCompletion` does.
    */
   signal?: AbortSignal;
   /**

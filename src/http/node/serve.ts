@@ -1,4 +1,5 @@
 import type { Server, ServerResponse } from "node:http";
+import { setMaxListeners } from "node:events";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer, type Http2Bindings, type HttpBindings } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
@@ -103,6 +104,9 @@ export async function serveWithLog(
     ...handlerOptions
   } = options;
   const shutdown = new AbortController();
+  // Every request in flight listens on it (and stops listening when it ends): more than Node's
+  // default of 10 at once is the normal case, not a leak, so no MaxListenersExceededWarning.
+  setMaxListeners(0, shutdown.signal);
   let draining = false;
   let inFlight = 0;
   let idle: (() => void) | undefined;
