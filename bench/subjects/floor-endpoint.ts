@@ -21,35 +21,13 @@
 import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { encodeEvent } from "../../src/http/sse.js";
-import type { EndpointServer } from "./raw-openai-endpoint.js";
 import { MAX_TOKENS, MODEL_ID, TEMPERATURE } from "./variants.js";
-
-/** The body fields the floor reads; anything else is ignored. */
-interface FloorBody {
-  query?: string;
-  model_name?: string | null;
-  stream?: boolean;
-  temperature?: number;
-  max_tokens?: number | null;
-}
-
-const SSE_HEADERS = {
-  "content-type": "text/event-stream; charset=utf-8",
-  "cache-control": "no-cache",
-  "x-accel-buffering": "no",
-};
-
-async function readJson(req: IncomingMessage): Promise<FloorBody> {
-  let raw = "";
-  req.setEncoding("utf8");
-  for await (const chunk of req) raw += chunk;
-  return JSON.parse(raw) as FloorBody;
-}
+import { type EndpointServer, type RouteBody, readJson, SSE_HEADERS } from "./hand-route.js";
 
 function handle(
   upstream: URL,
   agent: Agent,
-  body: FloorBody,
+  body: RouteBody,
   req: IncomingMessage,
   res: ServerResponse,
 ): void {

@@ -21,36 +21,9 @@ import type { AddressInfo } from "node:net";
 import OpenAI from "openai";
 import { encodeEvent } from "../../src/http/sse.js";
 import { MAX_TOKENS, MODEL_ID, TEMPERATURE } from "./variants.js";
+import { type EndpointServer, type RouteBody, readJson, SSE_HEADERS } from "./hand-route.js";
 
-/** The running endpoint server (the floor's has the same shape). */
-export interface EndpointServer {
-  /** e.g. `http://127.0.0.1:40123` */
-  url: string;
-  /** Stops listening and drops every connection. */
-  close(): Promise<void>;
-}
-
-/** The body fields this route reads; anything else is ignored. */
-interface RouteBody {
-  query?: string;
-  model_name?: string | null;
-  stream?: boolean;
-  temperature?: number;
-  max_tokens?: number | null;
-}
-
-const SSE_HEADERS = {
-  "content-type": "text/event-stream; charset=utf-8",
-  "cache-control": "no-cache",
-  "x-accel-buffering": "no",
-};
-
-async function readJson(req: IncomingMessage): Promise<RouteBody> {
-  let raw = "";
-  req.setEncoding("utf8");
-  for await (const chunk of req) raw += chunk;
-  return JSON.parse(raw) as RouteBody;
-}
+export type { EndpointServer } from "./hand-route.js";
 
 async function handle(client: OpenAI, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method !== "POST" || req.url !== "/other/completion") {
