@@ -5,11 +5,10 @@
  * @packageDocumentation
  */
 
-import { readFile } from "node:fs/promises";
 import { isUsableApiKey } from "../http/auth.js";
 import { redact } from "../secrets.js";
 import { usageError } from "./cli-error.js";
-import { READ_FAILURES } from "./config-file.js";
+import { readFlagFile } from "./config-file.js";
 
 /** The environment variable holding the server's keys, comma-separated. */
 export const API_KEY_ENV = "COMPLETION_CHAIN_API_KEY";
@@ -30,13 +29,7 @@ function check(key: string, where: string): string {
 
 async function keysInFile(path: string): Promise<string[]> {
   const where = `--api-key-file ${path}`;
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? "";
-    usageError(`${where}: cannot read it (${READ_FAILURES[code] ?? code})`);
-  }
+  const text = await readFlagFile(path, where);
   const keys: string[] = [];
   text.split(/\r?\n/).forEach((line, index) => {
     const key = line.trim();

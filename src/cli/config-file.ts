@@ -8,11 +8,28 @@ import { usageError } from "./cli-error.js";
 import { locateJsonSyntaxError } from "./json-syntax.js";
 
 /** Why a file given on the command line could not be read, by `error.code`. */
-export const READ_FAILURES: Record<string, string> = {
+const READ_FAILURES: Record<string, string> = {
   ENOENT: "no such file",
   EISDIR: "is a directory, not a file",
   EACCES: "permission denied",
 };
+
+/**
+ * The text of a file a flag names (`--config`, `--api-key-file`), or a usage error saying why it
+ * cannot be read.
+ *
+ * @param path - the file
+ * @param where - the flag and file, as the message names them (`--config models.json`)
+ * @throws CliError (exit 2) `<where>: cannot read it (no such file)`
+ */
+export async function readFlagFile(path: string, where: string): Promise<string> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "";
+    usageError(`${where}: cannot read it (${READ_FAILURES[code] ?? code})`);
+  }
+}
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
@@ -50,13 +67,7 @@ function unknownKeys(keys: readonly string[]): string {
  */
 export async function loadConfigFile(path: string): Promise<ModelRegistry> {
   const where = `--config ${path}`;
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? "";
-    usageError(`${where}: cannot read it (${READ_FAILURES[code] ?? code})`);
-  }
+  let text = await readFlagFile(path, where);
   // Editors on Windows may save a byte-order mark, which JSON.parse refuses.
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   let raw: unknown;
