@@ -6,7 +6,6 @@
  */
 
 import type { BaseLanguageModel } from "@langchain/core/language_models/base";
-import { ChatOpenAI, OpenAI } from "@langchain/openai";
 import type { CompletionModel } from "./chain-options.js";
 import { processEnv } from "./environment.js";
 import { CompletionError } from "./errors.js";
@@ -22,6 +21,7 @@ import {
   registryOf,
 } from "./models.js";
 import { isSecret, redact, redactedCopy } from "./secrets.js";
+import { streamingModel } from "./transport/streaming-models.js";
 import { guardedFetch, quietLogger } from "./upstream-fetch.js";
 
 const MAX_INSTANCES = 256;
@@ -105,7 +105,9 @@ export function buildRegisteredModel(
   const cached = instances.get(key);
   if (cached !== undefined) return cached;
   try {
-    const model = kind === "chat" ? new ChatOpenAI(fields) : new OpenAI(fields);
+    // LangChain's OpenAI/ChatOpenAI, streaming over node:http where there is one (see
+    // transport/streaming-models.ts); the SDK's fetch, guarded, carries everything else.
+    const model = streamingModel(kind, fields);
     if (instances.size >= MAX_INSTANCES) instances.delete(instances.keys().next().value as string);
     instances.set(key, model);
     return model;

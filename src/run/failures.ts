@@ -30,6 +30,9 @@ const NETWORK_CODES = new Set([
   "UND_ERR_CONNECT_TIMEOUT",
 ]);
 
+/** Node's codes for a header value it refuses (the node transport's request, `node:http`). */
+const INVALID_HEADER_CODES = new Set(["ERR_INVALID_CHAR", "ERR_HTTP_INVALID_HEADER_VALUE"]);
+
 function chainOf(error: unknown): unknown[] {
   const seen: unknown[] = [];
   let current = error;
@@ -99,7 +102,11 @@ export function toCompletionError(error: unknown, context: ErrorContext = {}): C
     new CompletionError(code, text, status === undefined ? { cause } : { cause, status });
 
   if (
-    links.some((link) => link instanceof TypeError && /invalid header value/i.test(link.message))
+    links.some(
+      (link) =>
+        (link instanceof TypeError && /invalid header value/i.test(link.message)) ||
+        INVALID_HEADER_CODES.has(String(field(link, "code"))),
+    )
   ) {
     return make(
       "invalid_options",
@@ -108,6 +115,20 @@ export function toCompletionError(error: unknown, context: ErrorContext = {}): C
   }
   if (links.some((link) => field(link, "code") === EVENT_TOO_LARGE)) {
     return make("upstream_malformed", `The model endpoint sent malformed data: ${message}`);
+  }
+  // Before the network codes: the socket that dropped mid-stream may carry one (ECONNRESET) as
+  // the cause of its `terminated`.
+  if (
+    links.some(
+      (link) =>
+        (link instanceof TypeError && link.message === "terminated") ||
+        String(field(link, "code")).startsWith("UND_ERR_SOCKET"),
+    )
+  ) {
+    return make(
+      "upstream_incomplete",
+      `The connection to the model endpoint dropped mid-stream: ${message}`,
+    );
   }
   const status = field(error, "status");
   if (typeof status === "number") {
@@ -132,18 +153,6 @@ export function toCompletionError(error: unknown, context: ErrorContext = {}): C
   }
   if (error instanceof SyntaxError) {
     return make("upstream_malformed", `The model endpoint sent malformed data: ${message}`);
-  }
-  if (
-    links.some(
-      (link) =>
-        (link instanceof TypeError && link.message === "terminated") ||
-        String(field(link, "code")).startsWith("UND_ERR_SOCKET"),
-    )
-  ) {
-    return make(
-      "upstream_incomplete",
-      `The connection to the model endpoint dropped mid-stream: ${message}`,
-    );
   }
   return make("internal", message);
 }

@@ -1,0 +1,195 @@
+/**
+ * The LangChain models the registry builds: `@langchain/openai`'s `OpenAI` and `ChatOpenAI`, with
+ * their streamed requests sent by this package's node transport (`node-event-stream.ts`) instead of
+ * the openai SDK's `fetch` and web streams. Everything above the request is LangChain's own code,
+ * untouched: the request body (`invocationParams`), the retries (`caller`), the chunk objects, the
+ * callbacks every token is dispatched to, tracing and `streamEvents`. Only `completionWithRetry` for
+ * `stream: true` bodies is overridden (LangChain calls it from `_streamResponseChunks` and gets back
+ * the async iterable of parsed chunks the SDK's `Stream` would be); everything else — non-streamed
+ * calls, the Responses API, runtimes without `node:http` — goes through the SDK as before.
+ *
+ * @packageDocumentation
+ */
+
+import type { BaseLanguageModel } from "@langchain/core/language_models/base";
+import {
+  ChatOpenAI,
+  ChatOpenAICompletions,
+  type ChatOpenAIFields,
+  getHeadersWithUserAgent,
+  OpenAI,
+  type OpenAIInput,
+  wrapOpenAIClientError,
+} from "@langchain/openai";
+import { processEnv } from "../environment.js";
+import { MAX_UPSTREAM_EVENT_BYTES } from "../upstream-fetch.js";
+
+type NodeTransport = typeof import("./node-event-stream.js");
+
+/** The openai SDK's defaults, kept: its base URL and its 10-minute request timeout. */
+const DEFAULT_BASE_URL = "https://api.openai.com/v1";
+const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
+
+let transport: Promise<NodeTransport | undefined> | undefined;
+
+/** The node transport, loaded on first use; `undefined` where there is no `node:http`. */
+function nodeTransport(): Promise<NodeTransport | undefined> {
+  transport ??=
+    typeof process === "object" && typeof process.versions?.node === "string"
+      ? import("./node-event-stream.js").catch(() => undefined)
+      : Promise.resolve(undefined);
+  return transport;
+}
+
+/** What the overrides read of the model they belong to (fields of LangChain's OpenAI classes). */
+interface ModelFields {
+  clientConfig: {
+    baseURL?: string | null;
+    apiKey?: unknown;
+    organization?: string | null;
+    project?: string | null;
+    defaultHeaders?: unknown;
+  };
+  timeout?: number | undefined;
+  caller: {
+    callWithOptions<T>(options: { maxRetries?: number }, fn: () => Promise<T>): Promise<T>;
+  };
+}
+
+/** The call options the SDK would have read from the request options LangChain hands it. */
+interface CallOptions {
+  maxRetries?: number;
+  signal?: AbortSignal;
+  timeout?: number;
+  headers?: Record<string, string | null | undefined>;
+}
+
+/** Headers of every request of one model: computed once, on its first streamed request. */
+const headersByModel = new WeakMap<object, Record<string, string>>();
+
+function baseHeaders(model: ModelFields): Record<string, string> {
+  const cached = headersByModel.get(model);
+  if (cached !== undefined) return cached;
+  const config = model.clientConfig;
+  const env = processEnv();
+  const headers: Record<string, string> = {
+    accept: "application/json",
+    "content-type": "application/json",
+  };
+  // LangChain's client gets these as its default headers (`_getClientOptions`): its User-Agent.
+  for (const [name, value] of Object.entries(
+    getHeadersWithUserAgent(config.defaultHeaders as Record<string, string> | undefined),
+  )) {
+    headers[name.toLowerCase()] = value;
+  }
+  const apiKey = typeof config.apiKey === "string" ? config.apiKey : undefined;
+  if (apiKey) headers.authorization = `Bearer ${apiKey}`;
+  // As fetch's Headers do: leading and trailing HTTP whitespace is not part of a value (a key read
+  // from a file keeps its newline); Node would refuse the request for it.
+  for (const name of Object.keys(headers))
+    headers[name] = trimHttpWhitespace(headers[name] as string);
+  const organization = config.organization ?? env.OPENAI_ORG_ID;
+  if (organization) headers["openai-organization"] = organization;
+  const project = config.project ?? env.OPENAI_PROJECT_ID;
+  if (project) headers["openai-project"] = project;
+  headersByModel.set(model, headers);
+  return headers;
+}
+
+function trimHttpWhitespace(value: string): string {
+  return value.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, "");
+}
+
+/**
+ * `completionWithRetry` for a streamed body: LangChain's retry wrapper around one request sent by the
+ * node transport, its errors wrapped as LangChain wraps the SDK's.
+ */
+async function streamedRequest(
+  model: ModelFields,
+  path: string,
+  request: Record<string, unknown>,
+  options: CallOptions | undefined,
+  viaSdk: () => Promise<unknown>,
+): Promise<unknown> {
+  const node = await nodeTransport();
+  if (node === undefined) return viaSdk();
+  const { maxRetries, signal, timeout, headers: callHeaders } = options ?? {};
+  const base = model.clientConfig.baseURL || processEnv().OPENAI_BASE_URL || DEFAULT_BASE_URL;
+  // The SDK's `buildURL`: the path appended, one slash between.
+  const url = base.endsWith("/") ? base + path.slice(1) : base + path;
+  let headers = baseHeaders(model);
+  if (callHeaders !== undefined) {
+    headers = { ...headers };
+    for (const [name, value] of Object.entries(callHeaders)) {
+      if (value === null || value === undefined) delete headers[name.toLowerCase()];
+      else headers[name.toLowerCase()] = trimHttpWhitespace(String(value));
+    }
+  }
+  const body = JSON.stringify(request);
+  return model.caller.callWithOptions({ maxRetries }, async () => {
+    try {
+      return await node.openEventStream({
+        url,
+        headers,
+        body,
+        signal,
+        timeout: timeout ?? model.timeout ?? DEFAULT_TIMEOUT_MS,
+        maxEventBytes: MAX_UPSTREAM_EVENT_BYTES,
+      });
+    } catch (error) {
+      throw wrapOpenAIClientError(error);
+    }
+  });
+}
+
+/** `@langchain/openai`'s completions model, its streamed requests on the node transport. */
+export class StreamingOpenAI extends OpenAI {
+  // biome-ignore lint/suspicious/noExplicitAny: the overloads return the SDK's Stream or Completion
+  override async completionWithRetry(request: any, options?: any): Promise<any> {
+    if (request?.stream !== true) return super.completionWithRetry(request, options);
+    return streamedRequest(this as unknown as ModelFields, "/completions", request, options, () =>
+      super.completionWithRetry(request, options),
+    );
+  }
+}
+
+/** `ChatOpenAI`'s Chat Completions half, its streamed requests on the node transport. */
+class StreamingChatCompletions extends ChatOpenAICompletions {
+  // biome-ignore lint/suspicious/noExplicitAny: the overloads return the SDK's Stream or ChatCompletion
+  override async completionWithRetry(request: any, options?: any): Promise<any> {
+    if (request?.stream !== true) return super.completionWithRetry(request, options);
+    return streamedRequest(
+      this as unknown as ModelFields,
+      "/chat/completions",
+      request,
+      options,
+      () => super.completionWithRetry(request, options),
+    );
+  }
+}
+
+/**
+ * `ChatOpenAI`, its Chat Completions streams on the node transport (the Responses API, when a call
+ * asks for it, stays on the SDK).
+ */
+export class StreamingChatOpenAI extends ChatOpenAI {
+  constructor(fields: ChatOpenAIFields) {
+    super(fields);
+    this.completions = new StreamingChatCompletions(fields);
+  }
+}
+
+// LangChain names a serialized model, and the runs it traces, by its class's `name`
+// (`get_lc_unique_name` in @langchain/core's load/serializable.js, for a subclass that keeps its
+// parent's `lc_name`): these serialize, trace and load back as the classes they extend, the
+// transport being no part of their configuration.
+Object.defineProperty(StreamingOpenAI, "name", { value: "OpenAI" });
+Object.defineProperty(StreamingChatOpenAI, "name", { value: "ChatOpenAI" });
+
+/** Builds the registry's model of `kind` from LangChain's fields. */
+export function streamingModel(
+  kind: "chat" | "completion",
+  fields: ChatOpenAIFields & Partial<OpenAIInput>,
+): BaseLanguageModel {
+  return kind === "chat" ? new StreamingChatOpenAI(fields) : new StreamingOpenAI(fields);
+}
