@@ -9,7 +9,10 @@
  * @packageDocumentation
  */
 
-import type { CallbackManagerForChainRun } from "@langchain/core/callbacks/manager";
+import type {
+  CallbackManagerForChainRun,
+  CallbackManagerForLLMRun,
+} from "@langchain/core/callbacks/manager";
 import { CallbackManager } from "@langchain/core/callbacks/manager";
 import { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { BaseLLM } from "@langchain/core/language_models/llms";
@@ -177,7 +180,7 @@ export async function openModelStream(
   input: BasePromptValueInterface,
   config: RunnableConfig,
 ): Promise<AsyncIterator<unknown>> {
-  if (driver === "llm-chunks") return streamLLMChunks(model as Any, input, config);
+  if (driver === "llm-chunks") return openLLMChunks(model as Any, input, config);
   if (driver === "model-iterator") return (model as Any)._streamIterator(input, config);
   const stream = await (model as Runnable).stream(input, config);
   return stream[Symbol.asyncIterator]();
@@ -190,12 +193,17 @@ export async function openModelStream(
  * `OpenAI` fires `handleLLMNewToken` without awaiting it (`llms.js` of `@langchain/openai` 1.5), so
  * a handler that holds the model back when its consumer stops reading (the bounded
  * `AsyncIteratorCallbackHandler`) could not; chat models await theirs.
+ *
+ * A run no handler watches (no callbacks, no tracer) on a model that offers `streamChunksDirect`
+ * (the registry's `StreamingOpenAI`, see transport/streaming-models.ts) reads the same chunks
+ * straight from its transport: no generator layers per token, nothing observable lost — the
+ * callbacks those layers fire have no one to reach.
  */
-async function* streamLLMChunks(
+async function openLLMChunks(
   model: Any,
   input: BasePromptValueInterface,
   options: RunnableConfig,
-): AsyncGenerator<GenerationChunk> {
+): Promise<AsyncIterator<GenerationChunk>> {
   const prompt = input.toString();
   const [runnableConfig, callOptions] = model._separateRunnableConfigFromCallOptionsCompat(options);
   const invocationParams = model.invocationParams(callOptions);
@@ -211,6 +219,10 @@ async function* streamLLMChunks(
       tracerInheritableMetadata: model._filterInvocationParamsForTracing(invocationParams),
     },
   );
+  if (callbackManager === undefined && typeof model.streamChunksDirect === "function") {
+    const direct = await model.streamChunksDirect(prompt, callOptions);
+    if (direct !== undefined) return direct;
+  }
   const extra = { options: callOptions, invocation_params: invocationParams, batch_size: 1 };
   const runManagers = await callbackManager?.handleLLMStart(
     model.toJSON(),
@@ -222,6 +234,16 @@ async function* streamLLMChunks(
     undefined,
     runnableConfig.runName,
   );
+  return streamLLMChunks(model, prompt, callOptions, runManagers);
+}
+
+/** The chunk loop of {@link openLLMChunks}, its token callbacks awaited, its run ended or failed. */
+async function* streamLLMChunks(
+  model: Any,
+  prompt: string,
+  callOptions: unknown,
+  runManagers: CallbackManagerForLLMRun[] | undefined,
+): AsyncGenerator<GenerationChunk> {
   const summing = runManagers !== undefined && runManagers.length > 0;
   let generation = new GenerationChunk({ text: "" });
   const manager = runManagers?.[0];

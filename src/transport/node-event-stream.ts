@@ -188,6 +188,8 @@ export class NodeEventStream implements AsyncIterableIterator<unknown> {
   private ended = false;
   private failure: unknown;
   private readonly parser: SseParser;
+  private transform: ((chunk: unknown) => unknown) | undefined;
+  private abortError: (() => Error) | undefined;
 
   constructor(
     private readonly req: ClientRequest,
@@ -211,7 +213,8 @@ export class NodeEventStream implements AsyncIterableIterator<unknown> {
   next(): Promise<IteratorResult<unknown>> {
     if (this.head < this.pending.length) {
       try {
-        return Promise.resolve(this.take());
+        const result = this.take();
+        if (result !== undefined) return Promise.resolve(result);
       } catch (error) {
         this.close();
         return Promise.reject(error);
@@ -245,23 +248,40 @@ export class NodeEventStream implements AsyncIterableIterator<unknown> {
     return Promise.resolve(DONE);
   }
 
-  /** The next event's chunk: the SDK's `JSON.parse` and `{"error":…}` check. */
-  private take(): IteratorResult<unknown> {
-    const event = this.pending[this.head++] as SseEvent;
-    if (this.head === this.pending.length) {
-      this.pending.length = 0;
-      this.head = 0;
+  /**
+   * Maps every chunk through `transform` from now on, skipping those it returns `undefined` for,
+   * and ends with `abortError()` rather than quietly when the signal aborts: what a loop over this
+   * stream in LangChain's `_streamResponseChunks` would yield and throw, without the loop's layer.
+   */
+  mapChunks(transform: (chunk: unknown) => unknown, abortError: () => Error): void {
+    this.transform = transform;
+    this.abortError = abortError;
+  }
+
+  /**
+   * The next ready chunk, or `undefined` when none of the parsed events gives one: the SDK's
+   * `JSON.parse` and `{"error":…}` check, then the mapping, if any.
+   */
+  private take(): IteratorResult<unknown> | undefined {
+    while (this.head < this.pending.length) {
+      const event = this.pending[this.head++] as SseEvent;
+      if (this.head === this.pending.length) {
+        this.pending.length = 0;
+        this.head = 0;
+      }
+      const data = JSON.parse(event.data) as { error?: unknown } | null;
+      if (data?.error) {
+        throw new OpenAIClient.APIError(
+          undefined,
+          data.error as object,
+          undefined,
+          headersOf(this.res),
+        );
+      }
+      const value = this.transform === undefined ? data : this.transform(data);
+      if (value !== undefined) return { value, done: false };
     }
-    const data = JSON.parse(event.data) as { error?: unknown } | null;
-    if (data?.error) {
-      throw new OpenAIClient.APIError(
-        undefined,
-        data.error as object,
-        undefined,
-        headersOf(this.res),
-      );
-    }
-    return { value: data, done: false };
+    return undefined;
   }
 
   private readonly onEvent = (event: SseEvent): void => {
@@ -283,13 +303,18 @@ export class NodeEventStream implements AsyncIterableIterator<unknown> {
     if (this.head === this.pending.length) return;
     const waiter = this.waiter;
     if (waiter !== undefined) {
-      this.waiter = undefined;
+      let result: IteratorResult<unknown> | undefined;
       try {
-        waiter.resolve(this.take());
+        result = this.take();
       } catch (error) {
+        this.waiter = undefined;
         this.close();
         waiter.reject(error);
         return;
+      }
+      if (result !== undefined) {
+        this.waiter = undefined;
+        waiter.resolve(result);
       }
     }
     if (this.head < this.pending.length && !this.paused) {
@@ -326,6 +351,10 @@ export class NodeEventStream implements AsyncIterableIterator<unknown> {
   /** The SDK's `Stream` ends quietly when its request is aborted; LangChain then checks the signal. */
   private readonly onAbort = (): void => {
     if (this.ended) return;
+    if (this.abortError !== undefined) {
+      this.fail(this.abortError());
+      return;
+    }
     this.close();
     const waiter = this.waiter;
     this.waiter = undefined;

@@ -66,6 +66,7 @@ export class SseParser {
    * @throws Error with `code` {@link EVENT_TOO_LARGE} when the current event grows past the limit
    */
   push(chunk: Buffer): void {
+    if (chunk.length === 0) return; // (an empty read must not end a `\r\n` pair's wait)
     let buf = chunk;
     let start = 0;
     if (this.afterCR) {
@@ -156,8 +157,9 @@ export class SseParser {
       this.data = this.data === undefined ? value : `${this.data}\n${value}`;
       return;
     }
-    let colon = buf.indexOf(COLON, start);
-    if (colon === -1 || colon > end) colon = end;
+    // Searched within the line only: past its end the search would cost the rest of the buffer.
+    let colon = start;
+    while (colon < end && buf[colon] !== COLON) colon++;
     const name = buf.toString("utf8", start, colon);
     if (name !== "event" && name !== "data") return;
     const from = colon + 1 < end && buf[colon + 1] === SPACE ? colon + 2 : colon + 1;

@@ -12,6 +12,7 @@
  */
 
 import type { BaseLanguageModel } from "@langchain/core/language_models/base";
+import { GenerationChunk } from "@langchain/core/outputs";
 import {
   ChatOpenAI,
   ChatOpenAICompletions,
@@ -142,6 +143,23 @@ async function streamedRequest(
   });
 }
 
+/** What `_streamResponseChunks` of `@langchain/openai`'s `OpenAI` (1.5, `llms.js`) yields for one chunk. */
+function generationChunkOf(data: unknown): GenerationChunk | undefined {
+  // As LangChain reads it, `data?.choices[0]`: a chunk without `choices` throws there too.
+  const choice = (data as { choices: { text?: string; finish_reason?: string | null }[] } | null)
+    ?.choices[0];
+  if (!choice) return undefined;
+  return new GenerationChunk({
+    text: choice.text as string,
+    generationInfo: { finishReason: choice.finish_reason },
+  });
+}
+
+/** What LangChain's `_streamResponseChunks` throws after its loop when the signal aborted it. */
+function abortError(): Error {
+  return new Error("AbortError");
+}
+
 /** `@langchain/openai`'s completions model, its streamed requests on the node transport. */
 export class StreamingOpenAI extends OpenAI {
   // biome-ignore lint/suspicious/noExplicitAny: the overloads return the SDK's Stream or Completion
@@ -150,6 +168,25 @@ export class StreamingOpenAI extends OpenAI {
     return streamedRequest(this as unknown as ModelFields, "/completions", request, options, () =>
       super.completionWithRetry(request, options),
     );
+  }
+
+  /**
+   * @internal The chunks `_streamResponseChunks(prompt, options)` would yield, as the transport's
+   * own iterator instead of LangChain's generator around it: for a run no callback handler watches
+   * (the token callbacks that generator fires have no one to reach; the caller checks). `undefined`
+   * where the node transport is not available.
+   */
+  async streamChunksDirect(
+    prompt: string,
+    options: this["ParsedCallOptions"],
+  ): Promise<AsyncIterator<GenerationChunk> | undefined> {
+    if ((await nodeTransport()) === undefined) return undefined;
+    const params = { ...this.invocationParams(options), prompt, stream: true };
+    const stream = (await this.completionWithRetry(params, options)) as unknown as {
+      mapChunks(transform: (chunk: unknown) => unknown, abortError: () => Error): void;
+    } & AsyncIterator<GenerationChunk>;
+    stream.mapChunks(generationChunkOf, abortError);
+    return stream;
   }
 }
 

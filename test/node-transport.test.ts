@@ -1,0 +1,253 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import { afterAll, afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+
+// Registry models get the SDK's fetch wrapped once, when src/upstream-fetch.ts loads
+// (`guardedFetch(base = globalThis.fetch)`): a spy installed after the imports would never see the
+// SDK's requests. vi.hoisted runs before them, so the wrapper captures the spy.
+const fetchSpy = vi.hoisted(() => vi.spyOn(globalThis, "fetch"));
+
+import { buildRegisteredModel } from "../src/build-model.js";
+import { completion, type ModelRegistry } from "../src/index.js";
+import { collect, failure, registry, upstream } from "./helpers/fixtures.js";
+
+const KINDS = [
+  ["test-completion", "completion"],
+  ["test-chat", "chat"],
+] as const;
+const SETTINGS = { temperature: 0.7, maxTokens: undefined };
+
+beforeEach(() => {
+  fetchSpy.mockClear();
+});
+afterAll(() => {
+  fetchSpy.mockRestore();
+});
+
+/** The text of a streamed `.stream()` chunk: an LLM's string or a chat model's message chunk. */
+function textOf(chunk: unknown): string {
+  return typeof chunk === "string" ? chunk : String((chunk as { content: unknown }).content);
+}
+
+interface ScriptedServer {
+  url: string;
+  /** Every request's headers, in arrival order. */
+  requests: IncomingMessage["headers"][];
+  /** Resolves when the `n`th request's (from 1) connection has closed, its response unfinished. */
+  closed(n: number): Promise<void>;
+}
+
+const scripted: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  await Promise.all(scripted.splice(0).map((close) => close()));
+});
+
+/**
+ * A 127.0.0.1 server whose `n`th request (from 1) is answered by `answer`, closed after the test.
+ * Used where the testing server cannot script it: headers such as `retry-after`, a response that
+ * never ends, each request's 'close'.
+ */
+async function scriptedServer(
+  answer: (n: number, req: IncomingMessage, res: ServerResponse) => void,
+): Promise<ScriptedServer> {
+  const requests: IncomingMessage["headers"][] = [];
+  const closes: Promise<void>[] = [];
+  const sockets = new Set<Socket>();
+  const server = createServer((req, res) => {
+    requests.push(req.headers);
+    // The response's 'close', not the request's: since Node 16 a request emits 'close' as soon as
+    // its body has been read, whether or not the client is still connected.
+    closes.push(new Promise((resolve) => res.once("close", () => resolve())));
+    answer(requests.length, req, res);
+  });
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  const port = typeof address === "object" && address !== null ? address.port : 0;
+  scripted.push(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  );
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    requests,
+    closed: async (n) => {
+      while (closes.length < n) await new Promise((resolve) => setTimeout(resolve, 5));
+      await closes[n - 1];
+    },
+  };
+}
+
+/** One SSE event carrying `text`, in the completions or the chat completions shape. */
+function sseChunk(req: IncomingMessage, text: string, finish: string | null = null): string {
+  const choice = req.url?.endsWith("/chat/completions")
+    ? { index: 0, delta: { content: text }, finish_reason: finish }
+    : { index: 0, text, logprobs: null, finish_reason: finish };
+  return `data: ${JSON.stringify({ id: "x", object: "chunk", created: 1, model: "m", choices: [choice] })}\n\n`;
+}
+
+/** Starts an event stream and sends `tokens`; when `end`, a finish reason and `[DONE]` follow. */
+function streamTokens(req: IncomingMessage, res: ServerResponse, tokens: string[], end: boolean) {
+  // Read the body first: a server that answers before reading can see the client's 'close' early.
+  req.resume();
+  req.once("end", () => {
+    res.writeHead(200, { "content-type": "text/event-stream" });
+    for (const token of tokens) res.write(sseChunk(req, token));
+    if (end) res.end(`${sseChunk(req, "", "stop")}data: [DONE]\n\n`);
+  });
+}
+
+function sendJsonError(res: ServerResponse, status: number, headers: Record<string, string> = {}) {
+  res.writeHead(status, { "content-type": "application/json", ...headers });
+  res.end(JSON.stringify({ error: { message: `scripted ${status}`, type: "x", code: null } }));
+}
+
+function models(url: string, maxRetries: number, apiKey = "test-key"): ModelRegistry {
+  return {
+    "test-completion": { kind: "completion", baseURL: url, apiKey, maxRetries },
+    "test-chat": { kind: "chat", baseURL: url, apiKey, maxRetries },
+  };
+}
+
+describe.each(KINDS)("%s (%s kind) on the node transport", (model, kind) => {
+  test("a streamed completion() and the model's .stream() never call fetch; a non-streamed invoke() does", async () => {
+    const server = await upstream({ tokens: ["Hello", ", ", "世界"] });
+    const built = buildRegisteredModel(model, SETTINGS, { models: registry(server) });
+
+    const streamed = await collect(
+      completion({ query: "q", stream: true, model, models: registry(server) }),
+    );
+    const direct: string[] = [];
+    for await (const chunk of await built.stream("q")) direct.push(textOf(chunk));
+    expect(streamed).toEqual(["Hello", ", ", "世界"]);
+    expect(direct.join("")).toBe("Hello, 世界");
+    expect(fetchSpy).not.toHaveBeenCalled();
+
+    // Everything but a streamed body still goes through the openai SDK and its fetch.
+    const answer = await built.invoke("q");
+    expect(textOf(answer)).toBe("Hello, 世界");
+    expect(fetchSpy).toHaveBeenCalledTimes(1);
+    expect(String(fetchSpy.mock.calls[0]?.[0])).toBe(
+      `${server.url}${kind === "chat" ? "/chat/completions" : "/completions"}`,
+    );
+    expect(server.requests).toHaveLength(3);
+  });
+
+  test("the streamed request carries the key, JSON content type, LangChain's user-agent and a stream: true body", async () => {
+    const server = await upstream({ tokens: ["a"] });
+    const built = buildRegisteredModel(model, SETTINGS, { models: registry(server, "sk-abc123") });
+    for await (const _ of await built.stream("the prompt")) {
+      // drained
+    }
+    await built.invoke("the prompt");
+    const [streamed, viaSdk] = server.requests;
+    expect(streamed?.method).toBe("POST");
+    expect(streamed?.path).toBe(kind === "chat" ? "/v1/chat/completions" : "/v1/completions");
+    expect(streamed?.headers.authorization).toBe("Bearer sk-abc123");
+    expect(streamed?.headers["content-type"]).toBe("application/json");
+    expect(streamed?.headers["user-agent"]).toMatch(/^langchainjs-openai\/\d+\.\d+\.\d+ \(.+\)$/);
+    // The same user-agent the SDK sends for the same model.
+    expect(streamed?.headers["user-agent"]).toBe(viaSdk?.headers["user-agent"]);
+    expect(streamed?.body).toMatchObject({ model, stream: true, temperature: 0.7 });
+    if (kind === "chat") {
+      expect(streamed?.body).toMatchObject({
+        messages: [{ role: "user", content: "the prompt" }],
+      });
+    } else {
+      expect(streamed?.body).toMatchObject({ prompt: "the prompt" });
+    }
+    expect(viaSdk?.body).not.toHaveProperty("stream", true);
+  });
+
+  test("a 429 with retry-after then a 200 is retried by LangChain's caller, as maxRetries allows", async () => {
+    // With `retry-after`: @langchain/core 1.x retries a 429 only when the error carries a wait hint
+    // (a headerless one is a RateLimitCapacityError, thrown at once, on the SDK's path as well). So
+    // this also checks that the transport's error carries the response's headers, as the SDK's does.
+    const server = await scriptedServer((n, req, res) => {
+      if (n === 1) sendJsonError(res, 429, { "retry-after": "0" });
+      else streamTokens(req, res, ["after", " retry"], true);
+    });
+    const tokens = await collect(
+      completion({ query: "q", stream: true, model, models: models(server.url, 1) }),
+    );
+    expect(tokens).toEqual(["after", " retry"]);
+    expect(server.requests).toHaveLength(2);
+    expect(fetchSpy).not.toHaveBeenCalled();
+  });
+
+  test("the same 429 with maxRetries 0 is not retried and fails with upstream_error, status 429", async () => {
+    const server = await scriptedServer((n, req, res) => {
+      if (n === 1) sendJsonError(res, 429, { "retry-after": "0" });
+      else streamTokens(req, res, ["never"], true);
+    });
+    const { error, tokens } = await failure(async (tokens) => {
+      for await (const token of completion({
+        query: "q",
+        stream: true,
+        model,
+        models: models(server.url, 0),
+      }))
+        tokens.push(token);
+    });
+    expect(error).toMatchObject({ code: "upstream_error", status: 429 });
+    expect(tokens).toEqual([]);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  test("a 401 is not retried, whatever maxRetries, and fails with upstream_error, status 401", async () => {
+    const server = await upstream({ apiKey: "the-right-key", tokens: ["never"] });
+    const { error, tokens } = await failure(async (tokens) => {
+      for await (const token of completion({
+        query: "q",
+        stream: true,
+        model,
+        models: models(server.url, 3, "a-wrong-key"),
+      }))
+        tokens.push(token);
+    });
+    expect(error).toMatchObject({ code: "upstream_error", status: 401 });
+    expect(tokens).toEqual([]);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  test("breaking out of completion()'s loop closes the upstream request before the next token", async () => {
+    // The server sends one token and then nothing, ever: only the client closing ends the request.
+    const server = await scriptedServer((_, req, res) => streamTokens(req, res, ["first"], false));
+    const received: string[] = [];
+    for await (const token of completion({
+      query: "q",
+      stream: true,
+      model,
+      models: models(server.url, 0),
+    })) {
+      received.push(token);
+      break;
+    }
+    expect(received).toEqual(["first"]);
+    // Bounded by the test's timeout: waiting for a second token would never end.
+    await server.closed(1);
+    expect(server.requests).toHaveLength(1);
+  }, 10_000);
+
+  test("breaking out of the model's .stream() loop closes the upstream request before the next token", async () => {
+    const server = await scriptedServer((_, req, res) => streamTokens(req, res, ["first"], false));
+    const built = buildRegisteredModel(model, SETTINGS, { models: models(server.url, 0) });
+    const received: string[] = [];
+    for await (const chunk of await built.stream("q")) {
+      received.push(textOf(chunk));
+      if (received.join("") !== "") break;
+    }
+    expect(received.join("")).toBe("first");
+    await server.closed(1);
+  }, 10_000);
+});
+
+// A consumer that stops pulling holding the upstream back is covered through these same registry
+// models, for both kinds, by test/backpressure.test.ts ("a paused consumer"): the server's bytes
+// stay bounded while nobody reads, and the whole answer arrives in order afterwards.
