@@ -7,6 +7,8 @@ import { afterAll, afterEach, beforeEach, describe, expect, test, vi } from "vit
 // SDK's requests. vi.hoisted runs before them, so the wrapper captures the spy.
 const fetchSpy = vi.hoisted(() => vi.spyOn(globalThis, "fetch"));
 
+import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
+import { ChatOpenAI, OpenAI } from "@langchain/openai";
 import { buildRegisteredModel } from "../src/build-model.js";
 import { completion, type ModelRegistry } from "../src/index.js";
 import { collect, failure, registry, upstream } from "./helpers/fixtures.js";
@@ -247,6 +249,60 @@ describe.each(KINDS)("%s (%s kind) on the node transport", (model, kind) => {
     await server.closed(1);
   }, 10_000);
 });
+
+describe.each(KINDS)(
+  "%s (%s kind): LangChain's chunk layers only when someone watches",
+  (model, kind) => {
+    const owner = kind === "chat" ? ChatOpenAI.prototype : OpenAI.prototype;
+
+    test("completion() without callbacks reads the transport directly: LangChain's _streamResponseChunks is not run", async () => {
+      const server = await upstream({ tokens: ["a", "b", "c"] });
+      const spy = vi.spyOn(owner, "_streamResponseChunks");
+      try {
+        const tokens = await collect(
+          completion({ query: "q", stream: true, model, models: registry(server) }),
+        );
+        expect(tokens).toEqual(["a", "b", "c"]);
+        expect(spy).not.toHaveBeenCalled();
+      } finally {
+        spy.mockRestore();
+      }
+    });
+
+    test("with a callback handler the run goes through LangChain's layers and the handler sees every token and the run's end", async () => {
+      const server = await upstream({ tokens: ["a", "b", "c"] });
+      const spy = vi.spyOn(owner, "_streamResponseChunks");
+      const seen: string[] = [];
+      let ended = 0;
+      const handler = BaseCallbackHandler.fromMethods({
+        handleLLMNewToken(token: string) {
+          seen.push(token);
+        },
+        handleLLMEnd() {
+          ended++;
+        },
+      });
+      try {
+        const tokens = await collect(
+          completion({
+            query: "q",
+            stream: true,
+            model,
+            models: registry(server),
+            callbacks: [handler],
+          }),
+        );
+        expect(tokens).toEqual(["a", "b", "c"]);
+        expect(spy).toHaveBeenCalledTimes(1);
+        // The final (finish, usage) chunks fire the callback with "" too.
+        expect(seen.filter((token) => token !== "")).toEqual(["a", "b", "c"]);
+        expect(ended).toBe(1);
+      } finally {
+        spy.mockRestore();
+      }
+    });
+  },
+);
 
 // A consumer that stops pulling holding the upstream back is covered through these same registry
 // models, for both kinds, by test/backpressure.test.ts ("a paused consumer"): the server's bytes

@@ -181,7 +181,7 @@ export async function openModelStream(
   config: RunnableConfig,
 ): Promise<AsyncIterator<unknown>> {
   if (driver === "llm-chunks") return openLLMChunks(model as Any, input, config);
-  if (driver === "model-iterator") return (model as Any)._streamIterator(input, config);
+  if (driver === "model-iterator") return openChatChunks(model as Any, input, config);
   const stream = await (model as Runnable).stream(input, config);
   return stream[Symbol.asyncIterator]();
 }
@@ -235,6 +235,37 @@ async function openLLMChunks(
     runnableConfig.runName,
   );
   return streamLLMChunks(model, prompt, callOptions, runManagers);
+}
+
+/**
+ * A model's `_streamIterator(input, config)` — or, for a run no handler watches on a chat model that
+ * offers `streamChunksDirect` (the registry's `StreamingChatOpenAI`), its chunks' text and finish
+ * reason straight from its transport, without the message chunks and their running sum that
+ * `BaseChatModel._streamIterator` builds for the callbacks.
+ */
+async function openChatChunks(
+  model: Any,
+  input: BasePromptValueInterface,
+  options: RunnableConfig,
+): Promise<AsyncIterator<unknown>> {
+  if (typeof model.streamChunksDirect === "function" && model.disableStreaming !== true) {
+    const [runnableConfig, callOptions] =
+      model._separateRunnableConfigFromCallOptionsCompat(options);
+    const callbackManager = await CallbackManager.configure(
+      runnableConfig.callbacks,
+      model.callbacks,
+      runnableConfig.tags,
+      model.tags,
+      runnableConfig.metadata,
+      model.metadata,
+      { verbose: model.verbose },
+    );
+    if (callbackManager === undefined) {
+      const direct = await model.streamChunksDirect(input.toChatMessages(), callOptions);
+      if (direct !== undefined) return direct;
+    }
+  }
+  return model._streamIterator(input, options);
 }
 
 /** The chunk loop of {@link openLLMChunks}, its token callbacks awaited, its run ended or failed. */

@@ -12,11 +12,13 @@
  */
 
 import type { BaseLanguageModel } from "@langchain/core/language_models/base";
+import type { BaseMessage } from "@langchain/core/messages";
 import { GenerationChunk } from "@langchain/core/outputs";
 import {
   ChatOpenAI,
   ChatOpenAICompletions,
   type ChatOpenAIFields,
+  convertMessagesToCompletionsMessageParams,
   getHeadersWithUserAgent,
   OpenAI,
   type OpenAIInput,
@@ -205,6 +207,34 @@ class StreamingChatCompletions extends ChatOpenAICompletions {
   }
 }
 
+/** A chat chunk as this package's run reads one: its text and, on the last, its finish reason. */
+export interface ChatTextChunk {
+  content: string;
+  response_metadata: { finish_reason?: string };
+}
+
+const NO_METADATA: ChatTextChunk["response_metadata"] = Object.freeze({});
+
+/**
+ * The text and finish reason of what `ChatOpenAICompletions._streamResponseChunks` (1.5,
+ * `chat_models/completions.js`) would make of one chunk; `undefined` where it yields nothing (no
+ * first choice, no delta, non-string content). The usage chunk at the end carries no text.
+ */
+function chatTextChunkOf(data: unknown): ChatTextChunk | undefined {
+  const choice = (
+    data as { choices?: { delta?: { content?: unknown }; finish_reason?: string | null }[] } | null
+  )?.choices?.[0];
+  const delta = choice?.delta;
+  if (!delta) return undefined;
+  const content = delta.content ?? "";
+  if (typeof content !== "string") return undefined;
+  const reason = choice.finish_reason;
+  return {
+    content,
+    response_metadata: reason == null ? NO_METADATA : { finish_reason: reason },
+  };
+}
+
 /**
  * `ChatOpenAI`, its Chat Completions streams on the node transport (the Responses API, when a call
  * asks for it, stays on the SDK).
@@ -213,6 +243,36 @@ export class StreamingChatOpenAI extends ChatOpenAI {
   constructor(fields: ChatOpenAIFields) {
     super(fields);
     this.completions = new StreamingChatCompletions(fields);
+  }
+
+  /**
+   * @internal The text and finish reason of each chunk `_streamIterator(messages, options)` would
+   * yield, straight from the transport, for a run no callback handler watches: no message chunk
+   * objects are built (nobody but this package's run sees them, and it reads only those two), none
+   * summed. `undefined` where the node transport is not available, or the call goes to the
+   * Responses API.
+   */
+  async streamChunksDirect(
+    messages: BaseMessage[],
+    callOptions: this["ParsedCallOptions"],
+  ): Promise<AsyncIterator<ChatTextChunk> | undefined> {
+    if ((await nodeTransport()) === undefined) return undefined;
+    const options = this._combineCallOptions(callOptions);
+    if (this._useResponsesApi(options)) return undefined;
+    const completions = this.completions;
+    const params = {
+      ...completions.invocationParams(options, { streaming: true }),
+      messages: convertMessagesToCompletionsMessageParams({ messages, model: completions.model }),
+      stream: true,
+    };
+    const stream = (await completions.completionWithRetry(
+      params as Parameters<typeof completions.completionWithRetry>[0],
+      options,
+    )) as unknown as {
+      mapChunks(transform: (chunk: unknown) => unknown, abortError: () => Error): void;
+    } & AsyncIterator<ChatTextChunk>;
+    stream.mapChunks(chatTextChunkOf, abortError);
+    return stream;
   }
 }
 
