@@ -1,5 +1,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { readFileSync } from "node:fs";
+import { createServer as createHttpsServer, globalAgent as httpsGlobalAgent } from "node:https";
 import type { Socket } from "node:net";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { inspect } from "node:util";
 import { afterAll, afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 
 // Registry models get the SDK's fetch wrapped once, when src/upstream-fetch.ts loads
@@ -303,6 +308,62 @@ describe.each(KINDS)(
     });
   },
 );
+
+describe("over https, as the default endpoint is", () => {
+  // A self-signed certificate for 127.0.0.1 (EC P-256, valid until 2126), made for this test:
+  // `openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -days 36500 -nodes
+  // -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1`.
+  const tls = join(dirname(fileURLToPath(import.meta.url)), "fixtures", "tls");
+  const cert = readFileSync(join(tls, "cert.pem"));
+  const key = readFileSync(join(tls, "key.pem"));
+
+  async function httpsServer(): Promise<{ url: string; close: () => Promise<void> }> {
+    const server = createHttpsServer({ cert, key }, (req, res) =>
+      streamTokens(req, res, ["secure", " tokens"], true),
+    );
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const address = server.address();
+    const port = typeof address === "object" && address !== null ? address.port : 0;
+    return {
+      url: `https://127.0.0.1:${port}/v1`,
+      close: () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    };
+  }
+
+  test.each(KINDS)(
+    "%s streams over TLS with the certificate trusted, and refuses it untrusted",
+    async (model) => {
+      const server = await httpsServer();
+      const agent = httpsGlobalAgent as unknown as { options: { ca?: unknown } };
+      const before = agent.options.ca;
+      try {
+        // Untrusted (the default): the certificate is checked, and the request never gets through.
+        const refused = await failure(async () => {
+          await collect(
+            completion({ query: "q", stream: true, model, models: models(server.url, 0) }),
+          );
+        });
+        expect(refused.error.code).toBe("upstream_unavailable");
+        // …for the certificate: the TLS error is in the cause chain.
+        expect(inspect(refused.error, { depth: 8 })).toMatch(/SELF_SIGNED/);
+        // Trusted through the global agent's options, which the transport's requests use.
+        agent.options.ca = cert;
+        const tokens = await collect(
+          completion({ query: "q", stream: true, model, models: models(server.url, 0) }),
+        );
+        expect(tokens.join("")).toBe("secure tokens");
+        expect(fetchSpy).not.toHaveBeenCalled();
+      } finally {
+        agent.options.ca = before;
+        await server.close();
+      }
+    },
+  );
+});
 
 // A consumer that stops pulling holding the upstream back is covered through these same registry
 // models, for both kinds, by test/backpressure.test.ts ("a paused consumer"): the server's bytes

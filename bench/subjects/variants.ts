@@ -58,7 +58,10 @@ export function benchRegistry(upstreamURL: string): ModelRegistry {
   };
 }
 
-/** The LangChain model completion() would build for `kind`, built directly. */
+/**
+ * LangChain's own model for `kind`, as a user builds it, on openai-node's `fetch` (`completion()`
+ * builds the registry's subclasses, which stream on `src/transport/` instead).
+ */
 export function benchModel(kind: Kind, upstreamURL: string): BaseLanguageModel {
   const fields = {
     model: MODEL_ID[kind],
