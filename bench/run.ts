@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --quick] [-- --streams=N[,N…]] [-- --endpoint=ours|floor|raw-openai|both|all]
- * [-- --only=throughput,abort,concurrency]`, or `npm run bench -- --soak [--endpoint=…]`
+ * [-- --only=throughput,abort,requests,concurrency]`, or `npm run bench -- --soak [--endpoint=…]`
  *
  * Streams the same completions through six clients (raw openai SDK, LangChain, AI SDK,
  * completion(), the chain, the HTTP endpoint) against an upstream in a child process, then times
@@ -28,6 +28,12 @@ import {
 } from "./concurrency/measure.js";
 import { type AbortConfig, type AbortSample, measureAbort } from "./measure/abort.js";
 import {
+  measureRequestCost,
+  type RequestCostConfig,
+  type RequestCostSample,
+  summariseRequestCost,
+} from "./measure/requests.js";
+import {
   measureThroughput,
   type ThroughputConfig,
   type ThroughputSample,
@@ -35,6 +41,7 @@ import {
 import { measureWakeCost } from "./measure/wake-cost.js";
 import { describeMachine, machineLine } from "./report/machine.js";
 import { renderReport } from "./report/report.js";
+import { requestCostSection } from "./report/requests.js";
 import { summariseAbort, summariseThroughput } from "./report/summary.js";
 import { renderCpuChart } from "./report/svg.js";
 import { checkTargets } from "./report/targets.js";
@@ -70,6 +77,10 @@ const throughputConfigs: ThroughputConfig[] = quick
 const abortConfig: AbortConfig = quick
   ? { reps: 3, langchainBreakReps: 0 }
   : { reps: 10, langchainBreakReps: 3 };
+/** The per-request part: sequential two-token streams through each endpoint (`measure/requests.ts`). */
+const requestConfig: RequestCostConfig = quick
+  ? { rounds: 2, requests: 100, warmup: 50 }
+  : { rounds: 5, requests: 1_000, warmup: 300 };
 /** `--streams=N` or a sweep, `--streams=100,200,400`: each N (ascending) is run for every endpoint. */
 const streamCounts = (option("streams") ?? (quick ? "50" : "1000"))
   .split(",")
@@ -115,12 +126,10 @@ const wakeCostUs = await measureWakeCost();
 const upstream = await startUpstreamProcess();
 const models = benchRegistry(upstream.url);
 const endpoint = await serveCompletion({ port: 0, log: false, models });
-const floor =
-  runs("concurrency") && endpoints.includes("floor") ? await serveFloor(upstream.url) : undefined;
+const comparing = runs("concurrency") || runs("requests");
+const floor = comparing && endpoints.includes("floor") ? await serveFloor(upstream.url) : undefined;
 const rawOpenAI =
-  runs("concurrency") && endpoints.includes("raw-openai")
-    ? await serveRawOpenAI(upstream.url)
-    : undefined;
+  comparing && endpoints.includes("raw-openai") ? await serveRawOpenAI(upstream.url) : undefined;
 const endpointURLs: Record<EndpointId, string | undefined> = {
   ours: endpoint.url,
   floor: floor?.url,
@@ -132,6 +141,7 @@ const throughput: { config: ThroughputConfig; samples: ThroughputSample[] }[] = 
 let abortSamples: AbortSample[] = [];
 let abortClock = 0;
 const concurrencyRuns: ConcurrencyRun[] = [];
+let requestSamples: RequestCostSample[] = [];
 try {
   if (runs("throughput")) {
     for (const config of throughputConfigs) {
@@ -149,6 +159,12 @@ try {
     } finally {
       await abortUpstream.close();
     }
+  }
+  if (runs("requests")) {
+    const urls = Object.fromEntries(
+      endpoints.map((id) => [id, endpointURLs[id]]).filter(([, url]) => url !== undefined),
+    );
+    requestSamples = await measureRequestCost(requestConfig, urls, failures);
   }
   if (runs("concurrency")) {
     for (const config of concurrencyConfigs) {
@@ -184,6 +200,7 @@ const figures = summariseThroughput(
   VARIANTS,
 );
 const abortFigures = summariseAbort(abortSamples);
+const requestFigures = summariseRequestCost(requestSamples);
 /** The largest N's run of an endpoint: what the targets (about 1,000 streams) are checked against. */
 const largest = (id: EndpointId) => concurrencyRuns.findLast((r) => r.endpoint === id)?.result;
 const concurrency = largest("ours");
@@ -213,6 +230,8 @@ const report = renderReport({
   clockUncertaintyMs: abortClock,
 });
 
+const requestReport = requestCostSection(requestFigures, requestConfig);
+
 // A partial or quick run must not overwrite the full run's results.
 const suffix = quick ? ".quick" : only !== undefined ? ".partial" : "";
 const chartTitles = Object.fromEntries(
@@ -237,6 +256,7 @@ await writeFile(
       },
       throughput: { figures, samples: throughput.flatMap((t) => t.samples) },
       abort: { figures: abortFigures, samples: abortSamples, clockUncertaintyMs: abortClock },
+      requests: { figures: requestFigures, samples: requestSamples },
       // Ours, the floor and the raw-openai route at the largest N; every run (a sweep, every
       // endpoint) in concurrencyRuns.
       concurrency,
@@ -252,6 +272,7 @@ await writeFile(
 );
 
 // Written with a callback: a pipe's write is asynchronous, and exit would cut the report short.
-await new Promise<void>((resolve) => process.stdout.write(report, () => resolve()));
+const printed = requestReport === "" ? report : `${report}\n${requestReport}\n`;
+await new Promise<void>((resolve) => process.stdout.write(printed, () => resolve()));
 // Exit now rather than wait out fetch's idle keep-alive sockets.
 process.exit(failures.length > 0 ? 1 : 0);

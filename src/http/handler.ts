@@ -23,6 +23,9 @@ import { sseBody } from "./web-body.js";
 export { SERVE_TIMEOUT_MS } from "../defaults.js";
 export type { CompletionHandlerOptions, RequestLogEntry, SessionReply } from "./handler-options.js";
 
+/** Reads a request's body, or says it is over `limit` bytes. */
+export type BodyReader = (request: Request, limit: number) => Promise<Uint8Array | "too_large">;
+
 /**
  * The handler's work, up to the body: a plain `Response`, or a {@link SessionReply} whose event
  * stream a transport writes — the web `ReadableStream` of {@link createCompletionHandler}, or
@@ -30,11 +33,14 @@ export type { CompletionHandlerOptions, RequestLogEntry, SessionReply } from "./
  *
  * @param routes - `GET`/`HEAD` routes a transport adds (`serveCompletion`'s `/metrics`): routed
  * here, so that whatever guards the handler's routes guards them too
+ * @param readRequestBody - how the body is read: from the `Request`, or (`serveCompletion`) from
+ * the Node request behind it
  * @internal
  */
 export function completionResponder(
   options: CompletionHandlerOptions = {},
   routes: ExtraRoutes = new Map(),
+  readRequestBody: BodyReader = readBody,
 ): (request: Request) => Promise<Response | SessionReply> {
   const route = options.path ?? COMPLETION_PATH;
   const pingIntervalMs = options.pingIntervalMs ?? PING_INTERVAL_MS;
@@ -106,7 +112,7 @@ export function completionResponder(
       return finish(json(405, '{"detail":"Method Not Allowed"}', { ...cors, allow: "POST" }));
     }
 
-    const raw = await readBody(request, maxBodyBytes);
+    const raw = await readRequestBody(request, maxBodyBytes);
     if (raw === "too_large") {
       const detail = `Request body larger than ${maxBodyBytes} bytes`;
       return finish(json(413, JSON.stringify({ detail }), cors));

@@ -1,4 +1,4 @@
-import type { Server, ServerResponse } from "node:http";
+import { IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { setMaxListeners } from "node:events";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer, type Http2Bindings, type HttpBindings } from "@hono/node-server";
@@ -11,9 +11,10 @@ import {
 } from "../handler.js";
 import type { ExtraRoutes } from "../handler-options.js";
 import { REQUEST_ID_HEADER, requestIdOf } from "../request-id.js";
-import { corsHeaders, shuttingDown } from "../responses.js";
+import { corsHeaders, readBody, shuttingDown } from "../responses.js";
 import { sseBody } from "../web-body.js";
 import type { CompletionMetrics, createCompletionMetrics } from "./metrics.js";
+import { readIncomingBody } from "./incoming-body.js";
 import { createServerLog, type LogFormat, type ServerLog } from "./request-logger.js";
 import { writeSessionToNode } from "./write-session.js";
 
@@ -131,12 +132,20 @@ export async function serveWithLog(
       },
     },
     routes,
+    // The body read from the Node request itself when there is one, not through the web Request
+    // the adapter would build for it (incoming-body.ts).
+    (request, limit) => {
+      const incoming = incomings.get(request);
+      return incoming === undefined ? readBody(request, limit) : readIncomingBody(incoming, limit);
+    },
   );
   // Event streams are written to the socket directly rather than through a web ReadableStream,
   // whose promise and queue machinery costs CPU on every token (`npm run bench` compares the two
   // transports); every other response goes through the adapter.
+  const incomings = new WeakMap<Request, IncomingMessage>();
   const fetch = async (request: Request, env?: HttpBindings | Http2Bindings): Promise<Response> => {
     metrics?.requestStarted(request);
+    if (env?.incoming instanceof IncomingMessage) incomings.set(request, env.incoming);
     if (draining) {
       const entry = unhandled(request, 503, "shutting_down");
       metrics?.requestEnded(entry);
