@@ -187,6 +187,27 @@ export async function openModelStream(
 }
 
 /**
+ * The callback manager a model run of `model` under `config` gets, as the model's own
+ * `_streamIterator` configures it (its handlers and the config's, tags, metadata, verbosity, the
+ * tracers the environment turns on): `undefined` when nothing would watch the run.
+ */
+async function callbacksOf(
+  model: Any,
+  config: RunnableConfig,
+  options: { tracerInheritableMetadata?: Record<string, unknown> } = {},
+): Promise<CallbackManager | undefined> {
+  return await CallbackManager.configure(
+    config.callbacks,
+    model.callbacks,
+    config.tags,
+    model.tags,
+    config.metadata,
+    model.metadata,
+    { verbose: model.verbose, ...options },
+  );
+}
+
+/**
  * `BaseLLM._streamIterator` of `@langchain/core` 1.4.0 (`language_models/llms.js`), line for line,
  * except that it yields the chunks rather than their text, sums them only when a callback handler
  * will receive the sum, and waits for each token callback before the next chunk. LangChain's
@@ -207,18 +228,9 @@ async function openLLMChunks(
   const prompt = input.toString();
   const [runnableConfig, callOptions] = model._separateRunnableConfigFromCallOptionsCompat(options);
   const invocationParams = model.invocationParams(callOptions);
-  const callbackManager = await CallbackManager.configure(
-    runnableConfig.callbacks,
-    model.callbacks,
-    runnableConfig.tags,
-    model.tags,
-    runnableConfig.metadata,
-    model.metadata,
-    {
-      verbose: model.verbose,
-      tracerInheritableMetadata: model._filterInvocationParamsForTracing(invocationParams),
-    },
-  );
+  const callbackManager = await callbacksOf(model, runnableConfig, {
+    tracerInheritableMetadata: model._filterInvocationParamsForTracing(invocationParams),
+  });
   if (callbackManager === undefined && typeof model.streamChunksDirect === "function") {
     const direct = await model.streamChunksDirect(prompt, callOptions);
     if (direct !== undefined) return direct;
@@ -251,16 +263,7 @@ async function openChatChunks(
   if (typeof model.streamChunksDirect === "function" && model.disableStreaming !== true) {
     const [runnableConfig, callOptions] =
       model._separateRunnableConfigFromCallOptionsCompat(options);
-    const callbackManager = await CallbackManager.configure(
-      runnableConfig.callbacks,
-      model.callbacks,
-      runnableConfig.tags,
-      model.tags,
-      runnableConfig.metadata,
-      model.metadata,
-      { verbose: model.verbose },
-    );
-    if (callbackManager === undefined) {
+    if ((await callbacksOf(model, runnableConfig)) === undefined) {
       const direct = await model.streamChunksDirect(input.toChatMessages(), callOptions);
       if (direct !== undefined) return direct;
     }
