@@ -28,6 +28,7 @@ import { processEnv } from "../environment.js";
 import { MAX_UPSTREAM_EVENT_BYTES } from "../upstream-fetch.js";
 
 type NodeTransport = typeof import("./node-event-stream.js");
+type NodeEventStream = import("./node-event-stream.js").NodeEventStream;
 
 /** The openai SDK's defaults, kept: its base URL and its 10-minute request timeout. */
 const DEFAULT_BASE_URL = "https://api.openai.com/v1";
@@ -67,11 +68,18 @@ interface CallOptions {
   headers?: Record<string, string | null | undefined>;
 }
 
-/** Headers of every request of one model: computed once, on its first streamed request. */
-const headersByModel = new WeakMap<object, Record<string, string>>();
+/** Where a model's streamed requests go and the headers they carry, the same for all of them. */
+interface Target {
+  /** The base URL, as the SDK's `buildURL` starts from. */
+  base: string;
+  headers: Record<string, string>;
+}
 
-function baseHeaders(model: ModelFields): Record<string, string> {
-  const cached = headersByModel.get(model);
+/** Each model's {@link Target}: computed once, on its first streamed request. */
+const targets = new WeakMap<object, Target>();
+
+function targetOf(model: ModelFields): Target {
+  const cached = targets.get(model);
   if (cached !== undefined) return cached;
   const config = model.clientConfig;
   const env = processEnv();
@@ -95,8 +103,11 @@ function baseHeaders(model: ModelFields): Record<string, string> {
   if (organization) headers["openai-organization"] = organization;
   const project = config.project ?? env.OPENAI_PROJECT_ID;
   if (project) headers["openai-project"] = project;
-  headersByModel.set(model, headers);
-  return headers;
+  // The SDK reads OPENAI_BASE_URL when its client is made, once, as this does.
+  const base = config.baseURL || env.OPENAI_BASE_URL || DEFAULT_BASE_URL;
+  const target = { base, headers };
+  targets.set(model, target);
+  return target;
 }
 
 function trimHttpWhitespace(value: string): string {
@@ -117,10 +128,10 @@ async function streamedRequest(
   const node = await nodeTransport();
   if (node === undefined) return viaSdk();
   const { maxRetries, signal, timeout, headers: callHeaders } = options ?? {};
-  const base = model.clientConfig.baseURL || processEnv().OPENAI_BASE_URL || DEFAULT_BASE_URL;
+  const target = targetOf(model);
   // The SDK's `buildURL`: the path appended, one slash between.
-  const url = base.endsWith("/") ? base + path.slice(1) : base + path;
-  let headers = baseHeaders(model);
+  const url = target.base.endsWith("/") ? target.base + path.slice(1) : target.base + path;
+  let headers = target.headers;
   if (callHeaders !== undefined) {
     headers = { ...headers };
     for (const [name, value] of Object.entries(callHeaders)) {
@@ -143,6 +154,19 @@ async function streamedRequest(
       throw wrapOpenAIClientError(error);
     }
   });
+}
+
+/**
+ * The transport's stream `completionWithRetry` returned, its chunks mapped by `transform` and its
+ * abort ending as LangChain's chunk loop ends (see `NodeEventStream.mapChunks`).
+ */
+function mapped<T>(
+  stream: unknown,
+  transform: (chunk: unknown) => T | undefined,
+): AsyncIterator<T> {
+  const events = stream as NodeEventStream;
+  events.mapChunks(transform, abortError);
+  return events as AsyncIterator<T>;
 }
 
 /** What `_streamResponseChunks` of `@langchain/openai`'s `OpenAI` (1.5, `llms.js`) yields for one chunk. */
@@ -184,11 +208,7 @@ export class StreamingOpenAI extends OpenAI {
   ): Promise<AsyncIterator<GenerationChunk> | undefined> {
     if ((await nodeTransport()) === undefined) return undefined;
     const params = { ...this.invocationParams(options), prompt, stream: true };
-    const stream = (await this.completionWithRetry(params, options)) as unknown as {
-      mapChunks(transform: (chunk: unknown) => unknown, abortError: () => Error): void;
-    } & AsyncIterator<GenerationChunk>;
-    stream.mapChunks(generationChunkOf, abortError);
-    return stream;
+    return mapped(await this.completionWithRetry(params, options), generationChunkOf);
   }
 }
 
@@ -265,14 +285,13 @@ export class StreamingChatOpenAI extends ChatOpenAI {
       messages: convertMessagesToCompletionsMessageParams({ messages, model: completions.model }),
       stream: true,
     };
-    const stream = (await completions.completionWithRetry(
-      params as Parameters<typeof completions.completionWithRetry>[0],
-      options,
-    )) as unknown as {
-      mapChunks(transform: (chunk: unknown) => unknown, abortError: () => Error): void;
-    } & AsyncIterator<ChatTextChunk>;
-    stream.mapChunks(chatTextChunkOf, abortError);
-    return stream;
+    return mapped(
+      await completions.completionWithRetry(
+        params as Parameters<typeof completions.completionWithRetry>[0],
+        options,
+      ),
+      chatTextChunkOf,
+    );
   }
 }
 
