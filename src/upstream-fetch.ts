@@ -6,7 +6,7 @@
  */
 
 import { concatBytes } from "./bytes.js";
-import { EVENT_TOO_LARGE } from "./run/failures.js";
+import { eventTooLarge } from "./run/failures.js";
 
 /**
  * The largest server-sent event (in practice: one `data:` line) accepted from a model endpoint:
@@ -78,12 +78,8 @@ export function eventChunker(
         pendingBytes = rest.byteLength;
       }
       if (pendingBytes > maxEventBytes) {
-        const error = new Error(
-          `an event of over ${maxEventBytes} bytes without an end (the limit for one line)`,
-        ) as Error & { code: string };
-        error.code = EVENT_TOO_LARGE;
         pending = [];
-        controller.error(error);
+        controller.error(eventTooLarge(maxEventBytes));
         return;
       }
       // The stream's last bytes, where a boundary split across two chunks begins.

@@ -1,6 +1,12 @@
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { EVENT_TOO_LARGE } from "../src/run/failures.js";
-import { type SseEvent, SseParser } from "../src/transport/sse-parser.js";
+import { SseParser } from "../src/transport/sse-parser.js";
+
+/** One dispatched event, as the parser hands it over: its `event:` name and its data. */
+interface SseEvent {
+  event: string | null;
+  data: string;
+}
 import { seeded } from "./helpers/random.js";
 
 const MiB = 1024 * 1024;
@@ -8,7 +14,7 @@ const MiB = 1024 * 1024;
 /** Feeds `chunks` (strings as UTF-8, or bytes) to a fresh parser and returns what it dispatched. */
 function parse(chunks: (string | Buffer)[], maxEventBytes = MiB): SseEvent[] {
   const events: SseEvent[] = [];
-  const parser = new SseParser((event) => events.push(event), maxEventBytes);
+  const parser = new SseParser((data, event) => events.push({ event, data }), maxEventBytes);
   for (const chunk of chunks) parser.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
   return events;
 }
@@ -133,7 +139,7 @@ describe("fields", () => {
 
   test("events are dispatched as soon as their blank line arrives, chunk by chunk", () => {
     const events: SseEvent[] = [];
-    const parser = new SseParser((event) => events.push(event), MiB);
+    const parser = new SseParser((data, event) => events.push({ event, data }), MiB);
     parser.push(Buffer.from("data: a\n"));
     expect(events).toEqual([]);
     parser.push(Buffer.from("\ndata: b\n"));
@@ -225,7 +231,7 @@ describe("the size limit", () => {
 
   test("one huge line arriving in many chunks throws EVENT_TOO_LARGE before its end", () => {
     const events: SseEvent[] = [];
-    const parser = new SseParser((event) => events.push(event), 1000);
+    const parser = new SseParser((data, event) => events.push({ event, data }), 1000);
     parser.push(Buffer.from("data: "));
     const chunk = Buffer.alloc(100, "x");
     let pushed = 0;
@@ -276,7 +282,7 @@ describe("the size limit", () => {
     // size of the line. Copying the held part at every chunk would copy ~2 GiB (256²/2 × 64 KiB).
     const concat = vi.spyOn(Buffer, "concat");
     const events: SseEvent[] = [];
-    const parser = new SseParser((event) => events.push(event), 32 * MiB);
+    const parser = new SseParser((data, event) => events.push({ event, data }), 32 * MiB);
     const chunk = Buffer.alloc(64 * 1024, "x");
     parser.push(Buffer.from("data: "));
     for (let pushed = 0; pushed < 256; pushed += 1) parser.push(chunk);

@@ -19,6 +19,19 @@ export interface ErrorContext {
 /** The `code` an {@link UpstreamEventTooLarge} error carries, read by {@link toCompletionError}. */
 export const EVENT_TOO_LARGE = "COMPLETION_CHAIN_EVENT_TOO_LARGE";
 
+/**
+ * The error an upstream event over `maxEventBytes` fails its stream with (read as
+ * `upstream_malformed`): from the SDK's guarded fetch (`upstream-fetch.ts`) and from the node
+ * transport's parser alike.
+ */
+export function eventTooLarge(maxEventBytes: number): Error {
+  const error = new Error(
+    `an event of over ${maxEventBytes} bytes without an end (the limit for one line)`,
+  ) as Error & { code: string };
+  error.code = EVENT_TOO_LARGE;
+  return error;
+}
+
 const NETWORK_CODES = new Set([
   "ECONNREFUSED",
   "ECONNRESET",

@@ -21,7 +21,7 @@
 import { type ClientRequest, type IncomingMessage, request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { OpenAIClient } from "@langchain/openai";
-import { type SseEvent, SseParser } from "./sse-parser.js";
+import { SseParser } from "./sse-parser.js";
 
 /** What one streamed request needs. */
 export interface EventStreamRequest {
@@ -179,7 +179,7 @@ type Waiter = { resolve: (result: IteratorResult<unknown>) => void; reject: (e: 
  */
 export class NodeEventStream implements AsyncIterableIterator<unknown> {
   /** Events parsed and not yet taken: the `data` of each (never more than one read's worth). */
-  private readonly pending: SseEvent[] = [];
+  private readonly pending: string[] = [];
   private head = 0;
   private waiter: Waiter | undefined;
   private paused = false;
@@ -264,12 +264,12 @@ export class NodeEventStream implements AsyncIterableIterator<unknown> {
    */
   private take(): IteratorResult<unknown> | undefined {
     while (this.head < this.pending.length) {
-      const event = this.pending[this.head++] as SseEvent;
+      const event = this.pending[this.head++] as string;
       if (this.head === this.pending.length) {
         this.pending.length = 0;
         this.head = 0;
       }
-      const data = JSON.parse(event.data) as { error?: unknown } | null;
+      const data = JSON.parse(event) as { error?: unknown } | null;
       if (data?.error) {
         throw new OpenAIClient.APIError(
           undefined,
@@ -284,13 +284,14 @@ export class NodeEventStream implements AsyncIterableIterator<unknown> {
     return undefined;
   }
 
-  private readonly onEvent = (event: SseEvent): void => {
+  /** Every event's data is parsed alike: the SDK's `Stream` reads the `event:` name only for the Assistants API's `thread.*` events. */
+  private readonly onEvent = (data: string): void => {
     if (this.doneSeen) return;
-    if (event.data.startsWith("[DONE]")) {
+    if (data.startsWith("[DONE]")) {
       this.doneSeen = true;
       return;
     }
-    this.pending.push(event);
+    this.pending.push(data);
   };
 
   private readonly onData = (chunk: Buffer): void => {

@@ -9,27 +9,12 @@
  * @packageDocumentation
  */
 
-import { EVENT_TOO_LARGE } from "../run/failures.js";
+import { EVENT_TOO_LARGE, eventTooLarge } from "../run/failures.js";
 
 const LF = 0x0a;
 const CR = 0x0d;
 const COLON = 0x3a;
 const SPACE = 0x20;
-
-/** One dispatched event: its `event:` field (`null` when none) and its `data:` lines joined by `\n`. */
-export interface SseEvent {
-  event: string | null;
-  data: string;
-}
-
-/** The error an event over the size limit fails the stream with (`upstream_malformed` for the caller). */
-export function eventTooLarge(maxEventBytes: number): Error {
-  const error = new Error(
-    `an event of over ${maxEventBytes} bytes without an end (the limit for one line)`,
-  ) as Error & { code: string };
-  error.code = EVENT_TOO_LARGE;
-  return error;
-}
 
 /**
  * Splits bytes into lines (`\n`, `\r\n` or a lone `\r`, also when the `\r\n` pair is split between
@@ -52,11 +37,12 @@ export class SseParser {
   private eventBytes = 0;
 
   /**
-   * @param onEvent - called for every dispatched event, in order
+   * @param onEvent - called for every dispatched event, in order, with its `data` and its `event`
+   * name (`null` when none): two arguments, not an object, so a token costs no object here
    * @param maxEventBytes - an event (its lines together) longer than this fails {@link push}
    */
   constructor(
-    private readonly onEvent: (event: SseEvent) => void,
+    private readonly onEvent: (data: string, event: string | null) => void,
     private readonly maxEventBytes: number,
   ) {}
 
@@ -136,7 +122,7 @@ export class SseParser {
       this.event = null;
       this.eventBytes = 0;
       // openai-node's test: an event with no data and an empty (or no) name is not dispatched.
-      if (data !== undefined || event) this.onEvent({ event, data: data ?? "" });
+      if (data !== undefined || event) this.onEvent(data ?? "", event);
       return;
     }
     this.eventBytes += end - start;
