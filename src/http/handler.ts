@@ -23,8 +23,8 @@ import { sseBody } from "./web-body.js";
 export { SERVE_TIMEOUT_MS } from "../defaults.js";
 export type { CompletionHandlerOptions, RequestLogEntry, SessionReply } from "./handler-options.js";
 
-/** Reads a request's body, or says it is over `limit` bytes. */
-export type BodyReader = (request: Request, limit: number) => Promise<Uint8Array | "too_large">;
+/** Reads the request's body, or says it is over `limit` bytes. */
+export type BodyReader = (limit: number) => Promise<Uint8Array | "too_large">;
 
 /**
  * The handler's work, up to the body: a plain `Response`, or a {@link SessionReply} whose event
@@ -33,15 +33,14 @@ export type BodyReader = (request: Request, limit: number) => Promise<Uint8Array
  *
  * @param routes - `GET`/`HEAD` routes a transport adds (`serveCompletion`'s `/metrics`): routed
  * here, so that whatever guards the handler's routes guards them too
- * @param readRequestBody - how the body is read: from the `Request`, or (`serveCompletion`) from
- * the Node request behind it
+ * @returns the responder; a transport that holds the request's body elsewhere than in the
+ * `Request` (`serveCompletion`: the Node request behind it) passes a reader of it with the request
  * @internal
  */
 export function completionResponder(
   options: CompletionHandlerOptions = {},
   routes: ExtraRoutes = new Map(),
-  readRequestBody: BodyReader = readBody,
-): (request: Request) => Promise<Response | SessionReply> {
+): (request: Request, readRequestBody?: BodyReader) => Promise<Response | SessionReply> {
   const route = options.path ?? COMPLETION_PATH;
   const pingIntervalMs = options.pingIntervalMs ?? PING_INTERVAL_MS;
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
@@ -51,7 +50,10 @@ export function completionResponder(
   if (options.models !== undefined) parseCompletionOptions({ query: "", models: options.models });
   const authenticated = bearerCheck(options.apiKeys);
 
-  return async function respond(request: Request): Promise<Response | SessionReply> {
+  return async function respond(
+    request: Request,
+    readRequestBody?: BodyReader,
+  ): Promise<Response | SessionReply> {
     const started = performance.now();
     const url = new URL(request.url);
     const requestId = requestIdOf(request);
@@ -112,7 +114,7 @@ export function completionResponder(
       return finish(json(405, '{"detail":"Method Not Allowed"}', { ...cors, allow: "POST" }));
     }
 
-    const raw = await readRequestBody(request, maxBodyBytes);
+    const raw = await (readRequestBody?.(maxBodyBytes) ?? readBody(request, maxBodyBytes));
     if (raw === "too_large") {
       const detail = `Request body larger than ${maxBodyBytes} bytes`;
       return finish(json(413, JSON.stringify({ detail }), cors));

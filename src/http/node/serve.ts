@@ -11,7 +11,7 @@ import {
 } from "../handler.js";
 import type { ExtraRoutes } from "../handler-options.js";
 import { REQUEST_ID_HEADER, requestIdOf } from "../request-id.js";
-import { corsHeaders, readBody, shuttingDown } from "../responses.js";
+import { corsHeaders, shuttingDown } from "../responses.js";
 import { sseBody } from "../web-body.js";
 import type { CompletionMetrics, createCompletionMetrics } from "./metrics.js";
 import { readIncomingBody } from "./incoming-body.js";
@@ -132,20 +132,12 @@ export async function serveWithLog(
       },
     },
     routes,
-    // The body read from the Node request itself when there is one, not through the web Request
-    // the adapter would build for it (incoming-body.ts).
-    (request, limit) => {
-      const incoming = incomings.get(request);
-      return incoming === undefined ? readBody(request, limit) : readIncomingBody(incoming, limit);
-    },
   );
   // Event streams are written to the socket directly rather than through a web ReadableStream,
   // whose promise and queue machinery costs CPU on every token (`npm run bench` compares the two
   // transports); every other response goes through the adapter.
-  const incomings = new WeakMap<Request, IncomingMessage>();
   const fetch = async (request: Request, env?: HttpBindings | Http2Bindings): Promise<Response> => {
     metrics?.requestStarted(request);
-    if (env?.incoming instanceof IncomingMessage) incomings.set(request, env.incoming);
     if (draining) {
       const entry = unhandled(request, 503, "shutting_down");
       metrics?.requestEnded(entry);
@@ -157,7 +149,15 @@ export async function serveWithLog(
     inFlight += 1;
     let reply: Awaited<ReturnType<typeof respond>>;
     try {
-      reply = await respond(request);
+      // The body read from the Node request itself, not through the web Request the adapter
+      // would build for it (incoming-body.ts).
+      const incoming = env?.incoming;
+      reply = await respond(
+        request,
+        incoming instanceof IncomingMessage
+          ? (limit) => readIncomingBody(incoming, limit)
+          : undefined,
+      );
     } catch (error) {
       inFlight -= 1; // the handler never logged it (a bug of ours): it must not hold shutdown back
       metrics?.requestEnded(unhandled(request, 500, "internal"));
