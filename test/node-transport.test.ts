@@ -1,7 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { readFileSync } from "node:fs";
 import { createServer as createHttpsServer, globalAgent as httpsGlobalAgent } from "node:https";
-import type { Socket } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { inspect } from "node:util";
@@ -17,6 +16,7 @@ import { ChatOpenAI, OpenAI } from "@langchain/openai";
 import { buildRegisteredModel } from "../src/build-model.js";
 import { completion, type ModelRegistry } from "../src/index.js";
 import { collect, failure, registry, upstream } from "./helpers/fixtures.js";
+import { listenOnLoopback } from "./helpers/loopback.js";
 
 const KINDS = [
   ["test-completion", "completion"],
@@ -59,7 +59,6 @@ async function scriptedServer(
 ): Promise<ScriptedServer> {
   const requests: IncomingMessage["headers"][] = [];
   const closes: Promise<void>[] = [];
-  const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
     requests.push(req.headers);
     // The response's 'close', not the request's: since Node 16 a request emits 'close' as soon as
@@ -67,20 +66,8 @@ async function scriptedServer(
     closes.push(new Promise((resolve) => res.once("close", () => resolve())));
     answer(requests.length, req, res);
   });
-  server.on("connection", (socket: Socket) => {
-    sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  const port = typeof address === "object" && address !== null ? address.port : 0;
-  scripted.push(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  );
+  const { port, close } = await listenOnLoopback(server);
+  scripted.push(close);
   return {
     url: `http://127.0.0.1:${port}/v1`,
     requests,
@@ -223,6 +210,30 @@ describe.each(KINDS)("%s (%s kind) on the node transport", (model, kind) => {
     expect(server.requests).toHaveLength(1);
   });
 
+  test("the model's own request timeout runs until the response headers, as the SDK's does: a server that never answers fails it", async () => {
+    // The body is read, then nothing: no status line, no headers.
+    const server = await scriptedServer((_, req) => req.resume());
+    const { error } = await failure(async () => {
+      await collect(
+        completion({
+          query: "q",
+          stream: true,
+          model,
+          // The run may wait 20 s; the model's request only 200 ms for its headers.
+          timeout: 20_000,
+          models: {
+            [model]: { kind, baseURL: server.url, apiKey: "k", maxRetries: 0, timeout: 200 },
+          },
+        }),
+      );
+    });
+    // The transport's timer, not the run's (that would be upstream_timeout): the SDK's
+    // APIConnectionTimeoutError, as LangChain wraps it.
+    expect(error.code).toBe("upstream_unavailable");
+    expect(error.message).toMatch(/timed out/i);
+    await server.closed(1);
+  }, 10_000);
+
   test("breaking out of completion()'s loop closes the upstream request before the next token", async () => {
     // The server sends one token and then nothing, ever: only the client closing ends the request.
     const server = await scriptedServer((_, req, res) => streamTokens(req, res, ["first"], false));
@@ -328,17 +339,8 @@ describe("over https, as the default endpoint is", () => {
     const server = createHttpsServer({ cert, key }, (req, res) =>
       streamTokens(req, res, ["secure", " tokens"], true),
     );
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const address = server.address();
-    const port = typeof address === "object" && address !== null ? address.port : 0;
-    return {
-      url: `https://127.0.0.1:${port}/v1`,
-      close: () =>
-        new Promise<void>((resolve) => {
-          server.closeAllConnections();
-          server.close(() => resolve());
-        }),
-    };
+    const { port, close } = await listenOnLoopback(server);
+    return { url: `https://127.0.0.1:${port}/v1`, close };
   }
 
   test.each(KINDS)(

@@ -1,5 +1,5 @@
+import { listenOnLoopback } from "./loopback.js";
 import { createServer } from "node:http";
-import type { Socket } from "node:net";
 import { afterEach } from "vitest";
 
 /**
@@ -49,7 +49,6 @@ afterEach(async () => {
  */
 export async function hostileUpstream(fault: HostileFault): Promise<HostileUpstream> {
   const authorizations: string[] = [];
-  const sockets = new Set<Socket>();
   const waiters: { n: number; resolve: () => void }[] = [];
   let tokens = 0;
   const tokenSent = () => {
@@ -110,14 +109,7 @@ export async function hostileUpstream(fault: HostileFault): Promise<HostileUpstr
       }
     });
   });
-  server.on("connection", (socket: Socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  const port = typeof address === "object" && address !== null ? address.port : 0;
-  let closing: Promise<void> | undefined;
+  const { port, close } = await listenOnLoopback(server);
   const hostile: HostileUpstream = {
     url: `http://127.0.0.1:${port}/v1`,
     authorizations,
@@ -127,13 +119,7 @@ export async function hostileUpstream(fault: HostileFault): Promise<HostileUpstr
         if (tokens >= n) resolve();
         else waiters.push({ n, resolve });
       }),
-    close: () => {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      });
-      return closing;
-    },
+    close,
   };
   servers.push(hostile);
   return hostile;
