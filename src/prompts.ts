@@ -36,9 +36,26 @@ interface CacheEntry {
   template: PromptTemplate;
 }
 
-// Keyed by file path. A stat per lookup keeps the original's "edits are picked up on the next call"
-// behaviour (Chatchat re-read its prompt config on every request) without re-reading the file.
+// Keyed by file path: a file is read again only when its stamp (mtime, size) changed.
 const cache = new Map<string, CacheEntry>();
+
+/**
+ * How long a lookup's answer is reused before the files are looked at again. The original re-read
+ * its prompt config on every request; a `stat` per file per request kept that, at a cost a request
+ * pays before its upstream call (README, "Speed"). Edits are still picked up without a restart,
+ * within this time.
+ */
+const PROMPT_RECHECK_MS = 1_000;
+
+/** Lookups answered within {@link PROMPT_RECHECK_MS}: name and directories → template. */
+interface Lookup {
+  template: PromptTemplate;
+  checkedAt: number;
+}
+
+/** Bounded: the keys are names a caller chose, and only found templates are kept. */
+const MAX_LOOKUPS = 1_024;
+const lookups = new Map<string, Lookup>();
 
 function checkWord(value: string, field: string): void {
   if (!PROMPT_NAME_PATTERN.test(value)) {
@@ -109,7 +126,8 @@ export function parsePromptTemplate(
 /**
  * Loads the template `name` of a category: `<dir>/<category>/<name>.txt` (f-string) or
  * `<name>.mustache`, looking in `promptsDir` first, then in the bundled `prompts/`. Files are cached
- * and re-read when they change on disk.
+ * and re-read when they change on disk; a lookup's answer is reused for a second before the files are
+ * looked at again, so an edit is picked up within a second, without a restart.
  *
  * @param name - a plain word (`[A-Za-z0-9_-]+`); anything else fails with `invalid_options`
  * @param options - `category` (default `"completion"`) and `promptsDir`
@@ -124,6 +142,13 @@ export async function loadPromptTemplate(
   options: PromptLookupOptions = {},
 ): Promise<PromptTemplate> {
   checkWord(name, "promptName");
+  const category = options.category ?? "completion";
+  // Checked here too: the key below must never be reached by a category the lookup would refuse.
+  checkWord(category, "category");
+  const key = `${category}\0${name}\0${options.promptsDir ?? ""}`;
+  const now = Date.now();
+  const known = lookups.get(key);
+  if (known !== undefined && now - known.checkedAt < PROMPT_RECHECK_MS) return known.template;
   const fs = files ?? (await promptFiles());
   for (const dir of directories(fs, options)) {
     for (const [extension, format] of EXTENSIONS) {
@@ -131,13 +156,20 @@ export async function loadPromptTemplate(
       const info = fs.statFile(path);
       if (info === undefined) continue;
       const cached = cache.get(path);
-      if (cached && cached.mtimeMs === info.mtimeMs && cached.size === info.size)
-        return cached.template;
-      const template = parsePromptTemplate(await fs.readText(path), format, `The template ${path}`);
-      cache.set(path, { mtimeMs: info.mtimeMs, size: info.size, template });
+      let template: PromptTemplate;
+      if (cached && cached.mtimeMs === info.mtimeMs && cached.size === info.size) {
+        template = cached.template;
+      } else {
+        template = parsePromptTemplate(await fs.readText(path), format, `The template ${path}`);
+        cache.set(path, { mtimeMs: info.mtimeMs, size: info.size, template });
+      }
+      lookups.delete(key);
+      if (lookups.size >= MAX_LOOKUPS) lookups.delete(lookups.keys().next().value as string);
+      lookups.set(key, { template, checkedAt: now });
       return template;
     }
   }
+  lookups.delete(key);
   const available = await listPromptTemplates(options);
   throw new CompletionError(
     "unknown_prompt",

@@ -2,7 +2,7 @@ import { mkdtemp, rm, utimes, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FakeListChatModel } from "@langchain/core/utils/testing";
-import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import {
   completion,
   isCompletionError,
@@ -44,18 +44,39 @@ describe("prompt registry", () => {
     expect(await listPromptTemplates({ promptsDir: dir })).toEqual(["default", "poem"]);
   });
 
-  test("an edited template is picked up on the next call without a restart", async () => {
+  test("an edited template is picked up within a second, without a restart", async () => {
     const file = join(dir, "completion", "edit.txt");
-    await writeFile(file, "one {input}");
-    expect(
-      await (await loadPromptTemplate("edit", { promptsDir: dir })).format({ input: "x" }),
-    ).toBe("one x");
-    await writeFile(file, "two two {input}");
-    const later = new Date(Date.now() + 5_000);
-    await utimes(file, later, later);
-    expect(
-      await (await loadPromptTemplate("edit", { promptsDir: dir })).format({ input: "x" }),
-    ).toBe("two two x");
+    const format = async () =>
+      (await loadPromptTemplate("edit", { promptsDir: dir })).format({ input: "x" });
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      await writeFile(file, "one {input}");
+      expect(await format()).toBe("one x");
+      await writeFile(file, "two two {input}");
+      const later = new Date(Date.now() + 5_000);
+      await utimes(file, later, later);
+      // Within the second, the answer of the last look at the files is reused: no stat per request.
+      vi.setSystemTime(Date.now() + 900);
+      expect(await format()).toBe("one x");
+      vi.setSystemTime(Date.now() + 200);
+      expect(await format()).toBe("two two x");
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  test("a template added to the overlay shadows the bundled one within a second", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      const format = async () =>
+        (await loadPromptTemplate("default", { promptsDir: dir })).format({ input: "x" });
+      expect(await format()).toBe("x");
+      await writeFile(join(dir, "completion", "default.txt"), "Q: {input}");
+      vi.setSystemTime(Date.now() + 1_000);
+      expect(await format()).toBe("Q: x");
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   test.each(["../x", "a/b", "", "..", "a b", "default.txt"])(
