@@ -23,6 +23,9 @@ import { sseBody } from "./web-body.js";
 export { SERVE_TIMEOUT_MS } from "../defaults.js";
 export type { CompletionHandlerOptions, RequestLogEntry, SessionReply } from "./handler-options.js";
 
+/** One decoder for every body: without `{ stream: true }` a `decode()` call keeps no state. */
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
 /** Reads the request's body, or says it is over `limit` bytes. */
 export type BodyReader = (limit: number) => Promise<Uint8Array | "too_large">;
 
@@ -121,7 +124,7 @@ export function completionResponder(
     }
     let text: string;
     try {
-      text = new TextDecoder("utf-8", { fatal: true }).decode(raw);
+      text = UTF8.decode(raw);
     } catch {
       // FastAPI 0.92 answers a body it cannot decode with 400 and this detail.
       return finish(json(400, '{"detail":"There was an error parsing the body"}', cors));
