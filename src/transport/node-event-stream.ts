@@ -18,8 +18,14 @@
  * @packageDocumentation
  */
 
-import { type ClientRequest, type IncomingMessage, request as httpRequest } from "node:http";
+import {
+  type ClientRequest,
+  type IncomingMessage,
+  request as httpRequest,
+  type RequestOptions,
+} from "node:http";
 import { request as httpsRequest } from "node:https";
+import { urlToHttpOptions } from "node:url";
 import { OpenAIClient } from "@langchain/openai";
 import { SseParser } from "./sse-parser.js";
 
@@ -76,9 +82,9 @@ export function openEventStream(spec: EventStreamRequest): Promise<NodeEventStre
       Math.min(spec.timeout, MAX_TIMER_MS),
     );
     try {
-      const url = new URL(spec.url);
-      const send = url.protocol === "https:" ? httpsRequest : httpRequest;
-      req = send(url, {
+      const { send, options } = destinationOf(spec.url);
+      req = send({
+        ...options,
         method: "POST",
         headers: { ...spec.headers, "content-length": String(Buffer.byteLength(spec.body)) },
       });
@@ -126,6 +132,35 @@ export function openEventStream(spec: EventStreamRequest): Promise<NodeEventStre
     });
     req.end(spec.body);
   });
+}
+
+/** Where a URL's requests go: `node:http` or `node:https`, and the URL as request options. */
+interface Destination {
+  send: typeof httpRequest;
+  options: RequestOptions;
+}
+
+/** Bounded: a model's streamed requests go to one or two URLs, a registry's to a few dozen. */
+const MAX_DESTINATIONS = 256;
+const destinations = new Map<string, Destination>();
+
+/**
+ * The URL parsed once, not per request: `http.request(url)` would parse it and convert it to
+ * options (`urlToHttpOptions`) on every call, a cost each request paid before its first byte.
+ */
+function destinationOf(url: string): Destination {
+  const known = destinations.get(url);
+  if (known !== undefined) return known;
+  const parsed = new URL(url);
+  const destination = {
+    send: parsed.protocol === "https:" ? httpsRequest : httpRequest,
+    options: urlToHttpOptions(parsed),
+  };
+  if (destinations.size >= MAX_DESTINATIONS) {
+    destinations.delete(destinations.keys().next().value as string);
+  }
+  destinations.set(url, destination);
+  return destination;
 }
 
 function readErrorBody(res: IncomingMessage): Promise<string> {
