@@ -27,6 +27,16 @@ import { guardedFetch, quietLogger } from "./upstream-fetch.js";
 const MAX_INSTANCES = 256;
 const instances = new Map<string, BaseLanguageModel>();
 
+/**
+ * The models built for one registry object, by name, settings and the endpoint and key they
+ * resolved to: a request that names a configured model finds its instance here without the
+ * configuration being checked and serialized again (a per-request cost before the upstream call;
+ * README, "Speed"). As with validation (`checkedRegistries`), an entry changed in place after its
+ * first use is not read again: pass a new registry object instead. Bounded like {@link instances}:
+ * the settings come from requests.
+ */
+const byRegistry = new WeakMap<object, Map<string, BaseLanguageModel>>();
+
 /** The `fetch` of every registry model: see {@link guardedFetch}. One function, so configs compare equal. */
 const upstreamFetch = guardedFetch();
 
@@ -49,6 +59,39 @@ export function buildRegisteredModel(
   settings: ModelSettings,
   options: ModelLookupOptions = {},
 ): BaseLanguageModel {
+  const env = options.env ?? processEnv();
+  const registry = options.models;
+  const configured =
+    registry !== undefined && Object.hasOwn(registry, name) ? registry[name] : undefined;
+  let built: Map<string, BaseLanguageModel> | undefined;
+  let builtKey: string | undefined;
+  if (configured !== undefined && registry !== undefined) {
+    // The same fallbacks as below, read first: a changed OPENAI_BASE_URL is a different model.
+    const baseURL = configured.baseURL || env.OPENAI_BASE_URL || "";
+    const apiKey = configured.apiKey || env.OPENAI_API_KEY || "";
+    builtKey = `${name}\0${settings.temperature}\0${settings.maxTokens}\0${baseURL}\0${apiKey}`;
+    built = byRegistry.get(registry);
+    const model = built?.get(builtKey);
+    if (model !== undefined) return model;
+  }
+  const model = buildModel(name, settings, options, env);
+  if (builtKey !== undefined && registry !== undefined) {
+    if (built === undefined) {
+      built = new Map();
+      byRegistry.set(registry, built);
+    }
+    if (built.size >= MAX_INSTANCES) built.delete(built.keys().next().value as string);
+    built.set(builtKey, model);
+  }
+  return model;
+}
+
+function buildModel(
+  name: string,
+  settings: ModelSettings,
+  options: ModelLookupOptions,
+  env: Record<string, string | undefined>,
+): BaseLanguageModel {
   const { models, open } = registryOf(options);
   const entry = Object.hasOwn(models, name) ? models[name] : open ? {} : undefined;
   if (entry === undefined) {
@@ -60,7 +103,6 @@ export function buildRegisteredModel(
         : `No model named ${quoteName(name)} is configured, and no endpoint is: pass \`models\`, a model instance, or set OPENAI_BASE_URL`,
     );
   }
-  const env = options.env ?? processEnv();
   // Empty variables count as unset (`OPENAI_API_KEY= cmd` is a common way to clear one).
   const baseURL = entry.baseURL || env.OPENAI_BASE_URL || undefined;
   const apiKey = entry.apiKey || env.OPENAI_API_KEY || (baseURL ? "EMPTY" : undefined);

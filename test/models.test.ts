@@ -92,4 +92,35 @@ describe("model registry", () => {
     expect(colder).not.toBe(first);
     expect((colder as unknown as { temperature: number }).temperature).toBe(0.1);
   });
+
+  test("a registry object is read once: an entry changed in place is not, a new registry object is", () => {
+    const entry: { kind: "completion"; baseURL: string; model?: string } = {
+      kind: "completion",
+      baseURL: "http://127.0.0.1:1/v1",
+    };
+    const models = { m: entry };
+    const modelOf = (built: unknown) => (built as { model: string }).model;
+    expect(modelOf(buildRegisteredModel("m", settings, { models, env: {} }))).toBe("m");
+    entry.model = "renamed";
+    expect(modelOf(buildRegisteredModel("m", settings, { models, env: {} }))).toBe("m");
+    expect(modelOf(buildRegisteredModel("m", settings, { models: { m: entry }, env: {} }))).toBe(
+      "renamed",
+    );
+  });
+
+  test("a key or endpoint taken from the environment is part of the model's identity", () => {
+    const models = { m: { kind: "completion" as const } };
+    const urlOf = (built: unknown) =>
+      (built as { clientConfig: { baseURL?: string } }).clientConfig.baseURL;
+    const one = buildRegisteredModel("m", settings, {
+      models,
+      env: { OPENAI_BASE_URL: "http://127.0.0.1:1/v1" },
+    });
+    const two = buildRegisteredModel("m", settings, {
+      models,
+      env: { OPENAI_BASE_URL: "http://127.0.0.1:2/v1" },
+    });
+    expect(urlOf(one)).toBe("http://127.0.0.1:1/v1");
+    expect(urlOf(two)).toBe("http://127.0.0.1:2/v1");
+  });
 });
