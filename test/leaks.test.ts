@@ -111,6 +111,30 @@ describe("a long-lived signal", () => {
     expect(listeners()).toBe(0);
   });
 
+  test("runs in flight on one signal share one listener on it, and its abort stops every one of them", async () => {
+    const server = await upstream({ tokens: ["a", " b", " c"], stallAfterTokens: 1 });
+    const shared = new AbortController();
+    const listeners = () => getEventListeners(shared.signal, "abort").length;
+    const iterators = Array.from({ length: 5 }, () => chatStream(server, shared.signal));
+    for (const iterator of iterators) await iterator.next();
+    expect(server.openConnections()).toBe(5);
+    expect(listeners()).toBe(1);
+    await iterators[0]?.return?.();
+    expect(listeners()).toBe(1); // the others still follow it
+    shared.abort(new Error("shutting down"));
+    const outcomes = await Promise.all(
+      iterators.slice(1).map((iterator) =>
+        iterator.next().then(
+          (result) => (result.done ? "done" : "token"),
+          (error: unknown) => (error as { code?: string }).code,
+        ),
+      ),
+    );
+    expect(outcomes).toEqual(["aborted", "aborted", "aborted", "aborted"]);
+    await server.waitForConnections(0);
+    expect(listeners()).toBe(0);
+  });
+
   test("a stream dropped unfinished, without return() or break, closes its upstream request once collected", async () => {
     const server = await upstream({ tokens: ["a", " b", " c"], stallAfterTokens: 1 });
     const caller = new AbortController();

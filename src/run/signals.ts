@@ -20,6 +20,43 @@ const dropped = new FinalizationRegistry<SignalLink>((link) => {
   link.abort(new CompletionError("aborted", "The completion's iterator was dropped unfinished"));
 });
 
+/**
+ * The links following one source, behind one listener of its own. A signal many runs follow at once
+ * (a server's shutdown signal, an application's) would otherwise get one listener per run, and
+ * `EventTarget` walks its whole listener list on every add and remove: a cost each request paid
+ * before its upstream call, growing with the requests in flight.
+ */
+interface Followers {
+  links: Set<SignalLink>;
+  listener: () => void;
+}
+
+const followed = new WeakMap<AbortSignal, Followers>();
+
+function follow(source: AbortSignal, link: SignalLink): void {
+  let followers = followed.get(source);
+  if (followers === undefined) {
+    const links = new Set<SignalLink>();
+    const listener = () => {
+      followed.delete(source);
+      // A copy: a link told of the abort stops following (and leaves the set) as it is told.
+      for (const each of [...links]) each.sourceAborted();
+    };
+    followers = { links, listener };
+    followed.set(source, followers);
+    source.addEventListener("abort", listener, { once: true });
+  }
+  followers.links.add(link);
+}
+
+function unfollow(source: AbortSignal, link: SignalLink): void {
+  const followers = followed.get(source);
+  if (followers === undefined || !followers.links.delete(link)) return;
+  if (followers.links.size > 0) return;
+  followed.delete(source);
+  source.removeEventListener("abort", followers.listener);
+}
+
 /** What a source's abort does to the run: told through a weak reference, see {@link SignalLink}. */
 export interface AbortTarget {
   /** A source aborted; `reason` is its reason. */
@@ -35,14 +72,15 @@ export interface AbortTarget {
 export class SignalLink {
   private readonly controller = new AbortController();
   private readonly sources: AbortSignal[] = [];
-  private listener: (() => void) | undefined;
+  private readonly target: WeakRef<AbortTarget>;
+  private following = false;
 
   /**
    * @param sources - the signals to follow; `undefined` entries are skipped
    * @param target - told when a source aborts first (held weakly)
    */
   constructor(sources: readonly (AbortSignal | undefined)[], target: AbortTarget) {
-    const ref = new WeakRef(target);
+    this.target = new WeakRef(target);
     dropped.register(target, this, this);
     for (const source of sources) {
       if (source === undefined || this.sources.includes(source)) continue;
@@ -53,15 +91,17 @@ export class SignalLink {
       }
     }
     if (this.sources.length === 0) return;
-    const listener = () => {
-      const aborted = this.sources.find((source) => source.aborted);
-      const reason = aborted?.reason;
-      const run = ref.deref();
-      if (run === undefined) this.abort(reason);
-      else run.sourceAborted(reason);
-    };
-    this.listener = listener;
-    for (const source of this.sources) source.addEventListener("abort", listener, { once: true });
+    this.following = true;
+    for (const source of this.sources) follow(source, this);
+  }
+
+  /** @internal A followed source aborted: the run is told, or — collected already — aborted here. */
+  sourceAborted(): void {
+    if (!this.following) return;
+    const reason = this.sources.find((source) => source.aborted)?.reason;
+    const run = this.target.deref();
+    if (run === undefined) this.abort(reason);
+    else run.sourceAborted(reason);
   }
 
   /** The run's own signal: aborted by any source, by a time limit, or by the run's end. */
@@ -83,14 +123,9 @@ export class SignalLink {
   /** Removes every listener this link added. Idempotent. */
   dispose(): void {
     dropped.unregister(this);
-    const listener = this.listener;
-    if (listener === undefined) return;
-    this.listener = undefined;
-    for (const source of this.sources) source.removeEventListener("abort", listener);
+    if (!this.following) return;
+    this.following = false;
+    for (const source of this.sources) unfollow(source, this);
   }
 
-  /** Listeners still registered on the sources (0 once disposed); for tests. */
-  get listening(): boolean {
-    return this.listener !== undefined;
-  }
 }
