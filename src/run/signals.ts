@@ -127,5 +127,4 @@ export class SignalLink {
     this.following = false;
     for (const source of this.sources) unfollow(source, this);
   }
-
 }
