@@ -15,7 +15,12 @@ import { primaryMetrics } from "./cluster-metrics.js";
 import { DEMO_URL_ENV, type ListeningMessage } from "./cluster-worker.js";
 import { OFFLINE_DEMO_MODEL, startOfflineDemo } from "./offline-demo.js";
 
-/** A worker that exits sooner than this after its start counts towards a crash loop. */
+/**
+ * A worker that exits before it listens, or sooner than this after its start, counts towards a crash
+ * loop. Not by time alone: a worker that fails its startup (a key file gone, a bad flag) takes as
+ * long as loading the CLI does, which on a slow or busy machine is more than any fixed time, and
+ * such a loop must still end.
+ */
 const QUICK_EXIT_MS = 1_000;
 /** Quick exits in a row, per worker, after which the primary gives up. */
 const QUICK_EXITS_PER_WORKER = 3;
@@ -129,16 +134,11 @@ export async function runPrimary(options: PrimaryOptions): Promise<void> {
       log.note("error", `worker ${pid} failed to start (${exitOf(code, signal)}); stopping`);
       return drain(1);
     }
-    quickExits = lifetime < QUICK_EXIT_MS ? quickExits + 1 : 0;
+    quickExits = !wasListening || lifetime < QUICK_EXIT_MS ? quickExits + 1 : 0;
     if (quickExits > count * QUICK_EXITS_PER_WORKER) {
-      log.note(
-        "error",
-        `workers keep exiting: ${quickExits} in a row within ${QUICK_EXIT_MS / 1000} s of starting; giving up`,
-        { pid, code, signal },
-      );
-      process.stderr.write(
-        `completion-chain: workers keep exiting (${quickExits} in a row within ${QUICK_EXIT_MS / 1000} s of starting); giving up\n`,
-      );
+      const why = `${quickExits} in a row, each before it listened or within ${QUICK_EXIT_MS / 1000} s of starting`;
+      log.note("error", `workers keep exiting: ${why}; giving up`, { worker: pid, code, signal });
+      process.stderr.write(`completion-chain: workers keep exiting (${why}); giving up\n`);
       return drain(1);
     }
     log.note("warn", `worker ${pid} exited (${exitOf(code, signal)}); starting another`, {
