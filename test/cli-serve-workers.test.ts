@@ -1,68 +1,23 @@
 // `completion-chain serve --workers N`: one port served by N processes (node:cluster), a worker that
 // dies replaced, SIGTERM draining them all, /metrics for the whole server.
 import { spawn } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { type AddressInfo, createServer } from "node:net";
-import { availableParallelism, tmpdir } from "node:os";
-import { join } from "node:path";
+import { availableParallelism } from "node:os";
 import { describe, expect, inject, test } from "vitest";
 import { workersFlag } from "../src/cli/flags.js";
 import { cli, oneLine, type Run, serving } from "./helpers/cli-process.js";
+import {
+  isAlive,
+  lines,
+  listeningPids,
+  logged,
+  post,
+  serveWorkers,
+} from "./helpers/cluster-run.js";
 import { upstream } from "./helpers/fixtures.js";
 import { find, parseSamples } from "./helpers/prometheus-text.js";
 
 const TIMEOUT = 60_000;
-
-/** The JSON lines `serve` has logged so far (the primary's and the workers'). */
-const logged = (run: Run): Record<string, unknown>[] =>
-  run.stdout
-    .join("")
-    .split("\n")
-    .filter((line) => line.startsWith("{"))
-    .map((line) => JSON.parse(line));
-
-/** Polls the log until `count` lines match `predicate` (or the run ends); returns them. */
-async function lines(run: Run, predicate: (line: Record<string, unknown>) => boolean, count = 1) {
-  let exited = false;
-  void run.done.then(() => {
-    exited = true;
-  });
-  for (;;) {
-    const found = logged(run).filter(predicate);
-    if (found.length >= count || exited) return found;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-/** The pids of the workers the primary logged as listening. */
-const listeningPids = (run: Run, count: number) =>
-  lines(run, (line) => /^worker \d+ listening$/.test(String(line.msg)), count).then((found) =>
-    found.map((line) => line.worker as number),
-  );
-
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-const post = (base: string, body: object = { query: "hi" }) =>
-  fetch(`${base}/other/completion`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-
-async function serveWorkers(args: string[], env: Record<string, string> = {}) {
-  const server = await upstream({ tokens: ["a", "b"], delayMs: 100 });
-  const run = cli(["serve", "--port", "0", "--base-url", server.url, "--model", "m", ...args], env);
-  const base = await serving(run);
-  expect(base, run.stderr()).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-  return { server, run, base: base as string };
-}
 
 describe("serve --workers", () => {
   test(
@@ -185,60 +140,6 @@ describe("serve --workers", () => {
       expect(messages.some((msg) => msg.includes("stopping at once"))).toBe(false);
       expect(code).toBe(0);
       expect(pids.filter(isAlive)).toEqual([]);
-    },
-    TIMEOUT,
-  );
-
-  test(
-    "workers that keep exiting as they start make the primary give up: one line on stderr, exit 1, no worker left",
-    async () => {
-      const dir = await mkdtemp(join(tmpdir(), "completion-chain-workers-"));
-      const keyFile = join(dir, "key");
-      await writeFile(keyFile, "a-key-of-sixteen-or-more\n");
-      // Every worker starts 1.2 s late, as on a slow machine: longer than the quick-exit time, so
-      // only "exited before it listened" can tell the primary that a replacement failing its
-      // startup is a crash loop.
-      const slow = join(dir, "slow-worker.cjs");
-      await writeFile(
-        slow,
-        'if (require("node:cluster").isWorker) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1200);\n',
-      );
-      const { run } = await serveWorkers(["--workers", "2", "--api-key-file", keyFile], {
-        NODE_OPTIONS: `--require ${slow}`,
-      });
-      try {
-        const pids = await listeningPids(run, 2);
-        // Every worker reads the key file as it starts: a replacement now fails (a usage error).
-        await rm(keyFile);
-        process.kill(pids[0] as number, "SIGKILL");
-        // Bounded below the test's own time limit, so that a primary that never gives up fails
-        // here and is killed below rather than outliving the run.
-        const ended = await Promise.race([
-          run.done,
-          new Promise<undefined>((resolve) => setTimeout(resolve, TIMEOUT - 10_000)),
-        ]);
-        expect(ended, "the primary never gave up").toBeDefined();
-        const { code, stderr } = ended as Awaited<typeof run.done>;
-        expect(code).toBe(1);
-        // 2 workers × 3 quick exits each are tolerated; the 7th in a row ends it. Each replacement
-        // exits before it listens, however long its startup takes on a busy machine.
-        expect(stderr).toMatch(
-          /^completion-chain: workers keep exiting \(7 in a row, each before it listened or within 1 s of starting\); giving up$/m,
-        );
-        expect(stderr).toMatch(/--api-key-file .*: cannot read it \(no such file\)/);
-        const gaveUp = logged(run).filter((line) =>
-          String(line.msg).startsWith("workers keep exiting"),
-        );
-        expect(gaveUp).toHaveLength(1);
-        expect(typeof gaveUp[0]?.worker).toBe("number");
-        expect(pids.filter(isAlive)).toEqual([]);
-      } finally {
-        // A primary still running drains its workers on SIGTERM; killed outright, they would stay.
-        run.child.kill("SIGTERM");
-        await Promise.race([run.done, new Promise((resolve) => setTimeout(resolve, 5_000))]);
-        run.child.kill("SIGKILL");
-        await rm(dir, { recursive: true, force: true });
-      }
     },
     TIMEOUT,
   );
