@@ -15,6 +15,7 @@ import {
   defaultModelName,
   hasCredentials,
   isModelInstance,
+  type ModelConfig,
   type ModelLookupOptions,
   type ModelSettings,
   quoteName,
@@ -66,9 +67,8 @@ export function buildRegisteredModel(
   let built: Map<string, BaseLanguageModel> | undefined;
   let builtKey: string | undefined;
   if (configured !== undefined && registry !== undefined) {
-    // The same fallbacks as below, read first: a changed OPENAI_BASE_URL is a different model.
-    const baseURL = configured.baseURL || env.OPENAI_BASE_URL || "";
-    const apiKey = configured.apiKey || env.OPENAI_API_KEY || "";
+    // Where the entry resolves to is part of the key: a changed OPENAI_BASE_URL is another model.
+    const { baseURL = "", apiKey = "" } = endpointOf(configured, env);
     builtKey = `${name}\0${settings.temperature}\0${settings.maxTokens}\0${baseURL}\0${apiKey}`;
     built = byRegistry.get(registry);
     const model = built?.get(builtKey);
@@ -84,6 +84,20 @@ export function buildRegisteredModel(
     built.set(builtKey, model);
   }
   return model;
+}
+
+/**
+ * The endpoint and key an entry resolves to: its own, else the environment's. Empty variables count
+ * as unset (`OPENAI_API_KEY= cmd` is a common way to clear one); a local endpoint without a key
+ * gets `"EMPTY"`, as vLLM and FastChat expect.
+ */
+function endpointOf(
+  entry: ModelConfig,
+  env: Record<string, string | undefined>,
+): { baseURL?: string; apiKey?: string } {
+  const baseURL = entry.baseURL || env.OPENAI_BASE_URL || undefined;
+  const apiKey = entry.apiKey || env.OPENAI_API_KEY || (baseURL ? "EMPTY" : undefined);
+  return { baseURL, apiKey };
 }
 
 function buildModel(
@@ -103,9 +117,7 @@ function buildModel(
         : `No model named ${quoteName(name)} is configured, and no endpoint is: pass \`models\`, a model instance, or set OPENAI_BASE_URL`,
     );
   }
-  // Empty variables count as unset (`OPENAI_API_KEY= cmd` is a common way to clear one).
-  const baseURL = entry.baseURL || env.OPENAI_BASE_URL || undefined;
-  const apiKey = entry.apiKey || env.OPENAI_API_KEY || (baseURL ? "EMPTY" : undefined);
+  const { baseURL, apiKey } = endpointOf(entry, env);
   if (baseURL === undefined && apiKey === undefined) {
     throw new CompletionError(
       "invalid_options",
