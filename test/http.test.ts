@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { describe, expect, test } from "vitest";
 import { registry, sleep, upstream } from "./helpers/fixtures.js";
 import { closedBeforeToken } from "./helpers/order.js";
@@ -240,6 +241,28 @@ describe.each(TRANSPORTS)("%s transport", (transport: Transport) => {
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(
         /^\d{4}-\d\d-\d\dT\S+Z POST \/other\/completion 200 \d+ms 1 tokens client_closed ttft=\d+ms id=\S+$/,
+      );
+    });
+
+    test("a client that goes away in the middle of its body is logged once, as client_closed", async () => {
+      const lines: string[] = [];
+      const api = await serve({
+        models: registry(await upstream()),
+        log: (line) => lines.push(line),
+      });
+      const { port } = new URL(api.url);
+      const socket = connect(Number(port), "127.0.0.1");
+      await new Promise((resolve) => socket.once("connect", resolve));
+      socket.write(
+        'POST /other/completion HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"query":',
+      );
+      await sleep(50);
+      socket.destroy();
+      for (let waited = 0; lines.length === 0 && waited < 2_000; waited += 20) await sleep(20);
+      await sleep(50);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(
+        / POST \/other\/completion 499 \d+ms 0 tokens client_closed id=\S+$/,
       );
     });
 

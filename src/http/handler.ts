@@ -117,7 +117,14 @@ export function completionResponder(
       return finish(json(405, '{"detail":"Method Not Allowed"}', { ...cors, allow: "POST" }));
     }
 
-    const raw = await (readRequestBody?.(maxBodyBytes) ?? readBody(request, maxBodyBytes));
+    let raw: Uint8Array | "too_large";
+    try {
+      raw = await (readRequestBody?.(maxBodyBytes) ?? readBody(request, maxBodyBytes));
+    } catch {
+      // The body stopped short: the client went away (or its stream failed) before its end. Logged
+      // as one that went away, with nginx's status for it, not as a failure of the server's.
+      return finish(json(499, '{"detail":"The client closed the request"}', cors), "client_closed");
+    }
     if (raw === "too_large") {
       const detail = `Request body larger than ${maxBodyBytes} bytes`;
       return finish(json(413, JSON.stringify({ detail }), cors));
