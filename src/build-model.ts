@@ -45,7 +45,7 @@ const upstreamFetch = guardedFetch();
  * Builds the LangChain model for a registry name.
  *
  * @param name - a registry key; when no registry is configured, any name served by `OPENAI_BASE_URL`
- * @param settings - per-request `temperature` and `maxTokens`
+ * @param settings - per-request `temperature`, `maxTokens` and, in place of the entry's, `timeout`
  * @param options - registry and environment
  * @throws CompletionError `unknown_model`, listing the configured names
  * @example
@@ -69,7 +69,7 @@ export function buildRegisteredModel(
   if (configured !== undefined && registry !== undefined) {
     // Where the entry resolves to is part of the key: a changed OPENAI_BASE_URL is another model.
     const { baseURL = "", apiKey = "" } = endpointOf(configured, env);
-    builtKey = `${name}\0${settings.temperature}\0${settings.maxTokens}\0${baseURL}\0${apiKey}`;
+    builtKey = `${name}\0${settings.temperature}\0${settings.maxTokens}\0${settings.timeout}\0${baseURL}\0${apiKey}`;
     built = byRegistry.get(registry);
     const model = built?.get(builtKey);
     if (model !== undefined) return model;
@@ -136,7 +136,7 @@ function buildModel(
     maxTokens: settings.maxTokens,
     apiKey,
     maxRetries: entry.maxRetries ?? 1,
-    timeout: entry.timeout,
+    timeout: settings.timeout ?? entry.timeout,
     modelKwargs: entry.modelKwargs,
     // The guarded fetch keeps a misbehaving endpoint's event stream linear and bounded; the quiet
     // logger keeps the SDK from printing its malformed lines raw (see upstream-fetch.ts).

@@ -54,7 +54,8 @@ async function openRun(
 ): Promise<CompletionRun> {
   const model = await resolveModel(
     options.model,
-    { temperature: options.temperature, maxTokens: options.maxTokens },
+    // A call's timeout replaces the entry's, the request's own (up to the headers) included.
+    { temperature: options.temperature, maxTokens: options.maxTokens, timeout: options.timeout },
     { models: options.models },
   );
   try {

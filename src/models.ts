@@ -54,11 +54,17 @@ export interface ModelLookupOptions {
   env?: Record<string, string | undefined>;
 }
 
-/** Per-request sampling settings applied to a model built from the registry. */
+/** Per-request settings applied to a model built from the registry. */
 export interface ModelSettings {
   temperature: number;
   /** `undefined` → the field is not sent, so the endpoint uses the model's maximum. */
   maxTokens: number | undefined;
+  /**
+   * The request's own timeout in ms (openai-node's, up to the response headers), in place of the
+   * entry's `timeout`: a call's `timeout` replaces the entry's for every wait, the headers included.
+   * @defaultValue the entry's `timeout`
+   */
+  timeout?: number | undefined;
 }
 
 const CHAT_ONLY = /^(gpt-4|gpt-5|chatgpt|o\d|gpt-3\.5-turbo(?!-instruct))/;

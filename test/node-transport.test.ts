@@ -213,19 +213,14 @@ describe.each(KINDS)("%s (%s kind) on the node transport", (model, kind) => {
   test("the model's own request timeout runs until the response headers, as the SDK's does: a server that never answers fails it", async () => {
     // The body is read, then nothing: no status line, no headers.
     const server = await scriptedServer((_, req) => req.resume());
+    // The model is built with a 200 ms request timeout (as from an entry's `timeout`) and given as
+    // an instance: a call's `timeout` would replace the entry's for a model named by the call.
+    const instance = buildRegisteredModel(model, SETTINGS, {
+      models: { [model]: { kind, baseURL: server.url, apiKey: "k", maxRetries: 0, timeout: 200 } },
+    });
     const { error } = await failure(async () => {
-      await collect(
-        completion({
-          query: "q",
-          stream: true,
-          model,
-          // The run may wait 20 s; the model's request only 200 ms for its headers.
-          timeout: 20_000,
-          models: {
-            [model]: { kind, baseURL: server.url, apiKey: "k", maxRetries: 0, timeout: 200 },
-          },
-        }),
-      );
+      // The run may wait 20 s; the model's request only 200 ms for its headers.
+      await collect(completion({ query: "q", stream: true, model: instance, timeout: 20_000 }));
     });
     // The transport's timer, not the run's (that would be upstream_timeout): the SDK's
     // APIConnectionTimeoutError, as LangChain wraps it.
