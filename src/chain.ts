@@ -17,13 +17,9 @@ import type {
 } from "./chain-options.js";
 import { DEFAULT_TIMEOUT_MS } from "./defaults.js";
 import { CompletionError } from "./errors.js";
+import { isRunnableLike } from "./models.js";
 import { loadPromptTemplate, parsePromptTemplate } from "./prompts.js";
-import {
-  callWithConfig,
-  isRunnableLike,
-  timeoutOf,
-  transformStreamWithConfig,
-} from "./run/langchain-private.js";
+import { callWithConfig, timeoutOf, transformStreamWithConfig } from "./run/langchain-private.js";
 import { drain } from "./run/consume.js";
 import { abortedBySignal, messageOf } from "./run/failures.js";
 import { CompletionRun } from "./run/run.js";

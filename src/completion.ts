@@ -12,7 +12,7 @@ import { loadPromptTemplate, parsePromptTemplate } from "./prompts.js";
 import { toCompletionError } from "./run/failures.js";
 import { concatenate } from "./run/consume.js";
 import type { CompletionRun } from "./run/run.js";
-import { secretsOf } from "./secrets.js";
+import { secretsOf } from "./model-secrets.js";
 
 /**
  * The run config of one `completion()` call. Called inside a LangChain run — a LangGraph node, a

@@ -69,3 +69,6 @@ export const LOG_CONTENT_MAX_CHARS = 65_536;
 
 /** The most worker processes `serve --workers` starts. */
 export const MAX_WORKERS = 256;
+
+/** A template name or category: a plain word, never a path. */
+export const PROMPT_NAME_PATTERN: RegExp = /^[A-Za-z0-9_-]+$/;

@@ -6,8 +6,17 @@
  */
 
 import type { CompletionModel } from "./chain-options.js";
-import { isRunnableLike } from "./run/langchain-private.js";
 import { processEnv } from "./environment.js";
+
+/** True for any LangChain runnable that can stream: a model, or a wrapper around one. */
+export function isRunnableLike(value: unknown): boolean {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as Record<string, unknown>).stream === "function" &&
+    typeof (value as Record<string, unknown>).invoke === "function"
+  );
+}
 
 /** Which OpenAI-compatible endpoint a model is served on. */
 export type ModelKind = "completion" | "chat";

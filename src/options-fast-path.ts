@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 
-import { MAX_TIMEOUT_MS, TEMPERATURE_RANGE } from "./defaults.js";
+import { MAX_TIMEOUT_MS, PROMPT_NAME_PATTERN, TEMPERATURE_RANGE } from "./defaults.js";
 import { isModelInstance } from "./models.js";
 import type { CompletionOptions, ParsedCompletionOptions } from "./options.js";
 import {
@@ -13,7 +13,6 @@ import {
   OPTION_NAMES,
   withDefaults,
 } from "./options-schema.js";
-import { PROMPT_NAME_PATTERN } from "./prompts.js";
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> => {
   if (typeof value !== "object" || value === null) return false;

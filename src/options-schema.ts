@@ -17,13 +17,13 @@ import {
   DEFAULT_STREAM,
   DEFAULT_TEMPERATURE,
   MAX_TIMEOUT_MS,
+  PROMPT_NAME_PATTERN,
   TEMPERATURE_RANGE,
 } from "./defaults.js";
 import { CompletionError } from "./errors.js";
 import { REQUEST_FIELDS } from "./fields.js";
 import { hasCredentials, isModelInstance, type ModelRegistry } from "./models.js";
 import type { CompletionOptions, ParsedCompletionOptions } from "./options.js";
-import { PROMPT_NAME_PATTERN } from "./prompts.js";
 import { isUnprintedField } from "./secrets.js";
 import { suggest } from "./suggest.js";
 

@@ -1,4 +1,5 @@
 import { PromptTemplate } from "@langchain/core/prompts";
+import { PROMPT_NAME_PATTERN } from "./defaults.js";
 import { CompletionError } from "./errors.js";
 import type { PromptFiles } from "./prompt-files.js";
 import { messageOf } from "./run/failures.js";
@@ -10,9 +11,6 @@ async function promptFiles(): Promise<PromptFiles> {
   files ??= (await import("./prompt-files.js")).promptFiles;
   return files;
 }
-
-/** A template name or category: a plain word, never a path. */
-export const PROMPT_NAME_PATTERN: RegExp = /^[A-Za-z0-9_-]+$/;
 
 const EXTENSIONS = [
   [".txt", "f-string"],

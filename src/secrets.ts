@@ -6,9 +6,6 @@
  * @packageDocumentation
  */
 
-import { unwrapModels } from "./run/langchain-private.js";
-import { processEnv } from "./environment.js";
-
 /** Placeholders that local servers accept and that are not secrets. */
 const PLACEHOLDERS = new Set(["EMPTY", "none", "None", "null", "sk-no-key-required"]);
 
@@ -132,38 +129,14 @@ function safeString(value: unknown): string {
   }
 }
 
-const cache = new WeakMap<object, readonly string[]>();
-
 /**
- * Every key a model holds — in its own fields (`apiKey`, `openAIApiKey`…), its SDK client's and its
- * client configuration's, for each model inside a wrapper (`.withRetry()`, `.withFallbacks()`,
- * `initChatModel`) — plus `OPENAI_API_KEY` from the environment. Cached per model instance.
+ * Adds to `keys` the secrets `holder`'s own key-holding fields (`apiKey`, `openAIApiKey`,
+ * `Authorization`…) hold; a throwing getter is skipped.
  *
- * @param model - a LangChain model or a runnable wrapping models
- * @example
- * ```ts
- * const secrets = secretsOf(new ChatOpenAI({ apiKey: "sk-…" }));
- * ```
+ * @param holder - a model, its SDK client, its client configuration; anything else is ignored
+ * @param keys - where the secrets found go
  */
-export function secretsOf(model: unknown): readonly string[] {
-  let found: readonly string[] | undefined =
-    typeof model === "object" && model !== null ? cache.get(model) : undefined;
-  if (found === undefined) {
-    const keys = new Set<string>();
-    for (const inner of unwrapModels(model)) {
-      const record = inner as Record<string, unknown>;
-      for (const holder of [record, record.clientConfig, record.client, record.fields]) {
-        collectKeys(holder, keys);
-      }
-    }
-    found = [...keys];
-    if (typeof model === "object" && model !== null) cache.set(model, found);
-  }
-  const fromEnv = processEnv().OPENAI_API_KEY;
-  return fromEnv && !found.includes(fromEnv) ? [...found, fromEnv] : found;
-}
-
-function collectKeys(holder: unknown, keys: Set<string>): void {
+export function collectKeys(holder: unknown, keys: Set<string>): void {
   if (typeof holder !== "object" || holder === null) return;
   for (const name of Object.keys(holder)) {
     if (!KEY_FIELD.test(name)) continue;

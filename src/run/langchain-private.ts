@@ -56,16 +56,6 @@ export function isLanguageModel(value: unknown): boolean {
   );
 }
 
-/** True for any LangChain runnable that can stream: a model, or a wrapper around one. */
-export function isRunnableLike(value: unknown): boolean {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    typeof (value as Any).stream === "function" &&
-    typeof (value as Any).invoke === "function"
-  );
-}
-
 /** `initChatModel`'s `ConfigurableModel`: the real model is built per config, on first use. */
 function isConfigurable(model: unknown): boolean {
   return typeof (model as Any)?._getModelInstance === "function";

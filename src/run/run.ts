@@ -13,7 +13,7 @@
 
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { CompletionError } from "../errors.js";
-import { secretsOf } from "../secrets.js";
+import { secretsOf } from "../model-secrets.js";
 import { ChainRunReport } from "./chain-run-report.js";
 import { textOf } from "./chunks.js";
 import { concatenate } from "./consume.js";
