@@ -1,6 +1,5 @@
 import { isatty } from "node:tty";
 import { parseArgs } from "node:util";
-import { completion } from "../completion.js";
 import {
   DEFAULT_MAX_TOKENS,
   DEFAULT_PROMPT_NAME,
@@ -13,7 +12,6 @@ import {
 import { isCompletionError } from "../errors.js";
 import { REQUEST_FIELDS } from "../fields.js";
 import type { CompletionOptions } from "../options.js";
-import { parseCompletionOptions } from "../parse-options.js";
 import { CliError, usageError } from "./cli-error.js";
 import { endpointFromFlags } from "./endpoint.js";
 import {
@@ -24,7 +22,6 @@ import {
   secondsFlag,
 } from "./flags.js";
 import { OFFLINE_DEMO, type OfflineDemo, startOfflineDemo } from "./offline-demo.js";
-import { checkModel, checkPrompt, checkPromptsDir, checkTemplate } from "./startup-checks.js";
 import { queryFromStdin, readStdinQuery } from "./stdin-query.js";
 import { isBrokenPipe, watchStdout } from "./stdout.js";
 import { packageVersion } from "./version.js";
@@ -97,7 +94,8 @@ function parse(argv: string[]) {
 export type CompleteFlags = ReturnType<typeof parse>["values"];
 
 /**
- * Maps the flags to `completion()` options (all but `models` and `signal`) and validates them.
+ * Maps the flags to `completion()` options (all but `models` and `signal`), checking what the flags
+ * themselves decide (one query, numbers, seconds); {@link checkCompletionOptions} checks the rest.
  *
  * @param values - the parsed flags
  * @param positionals - the query, alone
@@ -136,13 +134,23 @@ export function completionOptionsFromFlags(
   for (const key of Object.keys(options) as (keyof typeof options)[]) {
     if (options[key] === undefined) delete options[key];
   }
+  return options;
+}
+
+/**
+ * Validates `options` as `completion()` will (ranges, names), so that a bad value is a usage error
+ * before anything starts.
+ *
+ * @throws CliError (exit 2) naming the option
+ */
+async function checkCompletionOptions(options: CompletionOptions): Promise<void> {
+  const { parseCompletionOptions } = await import("../parse-options.js");
   try {
     parseCompletionOptions(options);
   } catch (error) {
     if (isCompletionError(error)) usageError(`${error.message} (${error.code})`);
     throw error;
   }
-  return options;
 }
 
 /** `completion-chain "<query>"`: one completion to stdout. */
@@ -167,13 +175,20 @@ export async function complete(argv: string[]): Promise<void> {
   // isatty, not process.stdin.isTTY: a run with its query as an argument leaves stdin untouched.
   const fromStdin = queryFromStdin(positionals, isatty(0));
   const options = completionOptionsFromFlags(values, fromStdin ? ["-"] : positionals);
+  // The library is loaded step by step, as far as the checks need it: `--help`, `--version` and a
+  // mistyped flag answer without LangChain and the openai SDK (~0.6 s of CPU to load), an option
+  // out of range with only the options' schema.
+  await checkCompletionOptions(options);
   if (fromStdin) options.query = await readStdinQuery(process.stdin);
   const endpoint = await endpointFromFlags(values);
+  const { checkModel, checkPrompt, checkPromptsDir, checkTemplate } = await import(
+    "./startup-checks.js"
+  );
   checkModel(values.model, endpoint);
   await checkPromptsDir(values["prompts-dir"]);
   if (options.prompt === undefined)
     await checkPrompt(values.prompt ?? DEFAULT_PROMPT_NAME, values["prompts-dir"]);
-  else checkTemplate(options.prompt as string);
+  else await checkTemplate(options.prompt as string);
 
   const interrupted = new AbortController();
   const onSignal = () => interrupted.abort();
@@ -185,6 +200,7 @@ export async function complete(argv: string[]): Promise<void> {
   };
   let demo: OfflineDemo | undefined;
   try {
+    const { completion } = await import("../completion.js");
     if (endpoint.demo !== undefined) demo = await startOfflineDemo(endpoint.demo);
     const models = demo?.models ?? endpoint.models;
     const run = {

@@ -1,6 +1,5 @@
 import { readFile } from "node:fs/promises";
 import type { ModelRegistry } from "../models.js";
-import { MODEL_CONFIG_KEYS, modelRegistrySchema } from "../options-schema.js";
 import { redact } from "../secrets.js";
 import { suggest } from "../suggest.js";
 import { checkBaseURL } from "./base-url.js";
@@ -38,9 +37,9 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
  * `unknown key "base_url"; did you mean "baseURL"?`, or for several `unknown keys "a" (did you
  * mean …?), "b"`. A key is a name, not a value, but one shaped like an API key is blanked.
  */
-function unknownKeys(keys: readonly string[]): string {
+function unknownKeys(keys: readonly string[], known: readonly string[]): string {
   const named = keys.map((key) => {
-    const near = suggest(key, MODEL_CONFIG_KEYS);
+    const near = suggest(key, known);
     return {
       key: JSON.stringify(redact(key)),
       hint: near && `did you mean ${JSON.stringify(near)}?`,
@@ -87,13 +86,16 @@ export async function loadConfigFile(path: string): Promise<ModelRegistry> {
   const field = (path: readonly PropertyKey[]) =>
     [prefix, ...path.map(String)].filter((part) => part !== "").join(".") ||
     'the file (expected { "models": { "<name>": { … } } })';
+  // Loaded here, not with the CLI: the schema brings zod and LangChain's prompts (~0.4 s of CPU),
+  // which a usage error or `--help` has no use for.
+  const { MODEL_CONFIG_KEYS, modelRegistrySchema } = await import("../options-schema.js");
   const parsed = modelRegistrySchema.safeParse(models);
   if (!parsed.success) {
     // zod's messages name the expected type, option or limit, never the value received.
     const issue = parsed.error.issues[0];
     const problem =
       issue?.code === "unrecognized_keys"
-        ? unknownKeys(issue.keys)
+        ? unknownKeys(issue.keys, MODEL_CONFIG_KEYS)
         : (issue?.message ?? "is invalid");
     usageError(`${where}: ${field(issue?.path ?? [])}: ${problem}`);
   }

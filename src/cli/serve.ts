@@ -12,8 +12,7 @@ import {
 } from "../defaults.js";
 import { fieldOfFlag } from "../fields.js";
 import type { BodyDefaults } from "../http/validation.js";
-import { createServerLog } from "../http/node/request-logger.js";
-import { type CompletionServer, type ServeOptions, serveWithLog } from "../http/node/serve.js";
+import type { CompletionServer, ServeOptions } from "../http/node/serve.js";
 import { API_KEY_ENV, exposureWarning, serverApiKeys, withoutKeys } from "./api-keys.js";
 import { CliError, usageError } from "./cli-error.js";
 import { endpointFromFlags } from "./endpoint.js";
@@ -27,7 +26,6 @@ import {
 } from "./flags.js";
 import { LOG_FLAGS, logOptionsFromFlags } from "./log-flags.js";
 import { startOfflineDemo } from "./offline-demo.js";
-import { checkModel, checkPrompt, checkPromptsDir } from "./startup-checks.js";
 import { packageVersion } from "./version.js";
 
 const seconds = (ms: number) => ms / 1000;
@@ -178,6 +176,9 @@ export async function serve(argv: string[]): Promise<void> {
   // With --workers N this process is the cluster's primary, or one of its workers (cluster-worker.ts).
   const worker = workers > 1 ? (await import("./cluster-worker.js")).joinCluster() : undefined;
   if (worker === undefined) {
+    // Loaded only now, as the server below: `--help`, `--version` and a mistyped flag answer
+    // without LangChain (see complete.ts), and a --workers primary never loads the server.
+    const { checkModel, checkPrompt, checkPromptsDir } = await import("./startup-checks.js");
     checkModel(values.model, endpoint);
     await checkPromptsDir(values["prompts-dir"]);
     await checkPrompt(values.prompt ?? DEFAULT_PROMPT_NAME, values["prompts-dir"]);
@@ -193,6 +194,10 @@ export async function serve(argv: string[]): Promise<void> {
       ? undefined
       : await startOfflineDemo(endpoint.demo);
   const models = worker?.demoModels(endpoint.demo) ?? demo?.models ?? endpoint.models;
+  const [{ createServerLog }, { serveWithLog }] = await Promise.all([
+    import("../http/node/request-logger.js"),
+    import("../http/node/serve.js"),
+  ]);
   // One log for the requests and the messages below, in one format, on stdout.
   const log = createServerLog({ logFormat: options.logFormat });
   let server: CompletionServer;

@@ -1,10 +1,15 @@
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { isCompletionError } from "../errors.js";
-import { listPromptTemplates, loadPromptTemplate, parsePromptTemplate } from "../prompts.js";
 import { usageError } from "./cli-error.js";
 import type { Endpoint } from "./endpoint.js";
 import { OFFLINE_DEMO, OFFLINE_DEMO_MODEL } from "./offline-demo.js";
+
+/**
+ * The template functions, loaded on first use: they bring LangChain's prompts (~0.3 s of CPU), which
+ * a usage error found before them (a flag, `--model`) has no use for.
+ */
+const prompts = () => import("../prompts.js");
 
 /**
  * Checks `--model` against what is configured, so that a typo fails at startup rather than at the
@@ -78,6 +83,7 @@ export async function checkPromptsDir(dir: string | undefined): Promise<void> {
  */
 export async function checkPrompt(name: string, promptsDir: string | undefined): Promise<void> {
   const lookup = promptsDir === undefined ? {} : { promptsDir };
+  const { listPromptTemplates, loadPromptTemplate } = await prompts();
   try {
     await loadPromptTemplate(name, lookup);
   } catch (error) {
@@ -106,10 +112,11 @@ export async function checkPrompt(name: string, promptsDir: string | undefined):
  * @throws CliError (exit 2) with the parser's complaint
  * @example
  * ```ts
- * checkTemplate("Q: {input}\nA:");
+ * await checkTemplate("Q: {input}\nA:");
  * ```
  */
-export function checkTemplate(text: string): void {
+export async function checkTemplate(text: string): Promise<void> {
+  const { parsePromptTemplate } = await prompts();
   try {
     parsePromptTemplate(text, "f-string", "--template");
   } catch (error) {
