@@ -1,12 +1,19 @@
 // LangChain's OpenAI wrappers append "\n\nTroubleshooting URL: https://…/MODEL_AUTHENTICATION/\n"
 // to the message of a 401, 404 or 429 (`addLangChainErrorFields`), and core does so for a template
 // it cannot parse. A CompletionError's message is one line without it, whichever door it leaves by.
-import { describe, expect, test } from "vitest";
+import { createServer } from "node:http";
+import { afterEach, describe, expect, test } from "vitest";
 import { parsePromptTemplate } from "../src/prompts.js";
 import { completion } from "../src/index.js";
 import { createCompletionHandler } from "../src/http/index.js";
 import { cli, oneLine } from "./helpers/cli-process.js";
 import { failure, registry, upstream } from "./helpers/fixtures.js";
+import { type LoopbackServer, listenOnLoopback } from "./helpers/loopback.js";
+
+const servers: LoopbackServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
 
 const STATUSES = [401, 404, 429];
 
@@ -77,4 +84,47 @@ describe("error messages from LangChain are one line without its troubleshooting
       }),
     );
   });
+});
+
+// LangChain turns an upstream error that reads as a context overflow ("maximum context length",
+// `context_length_exceeded`) into its own `ContextOverflowError`, which has no status: the 400 is on
+// its `cause`. It is the endpoint's answer all the same, not a failure of ours.
+test("an upstream 400 for a prompt over the context window is upstream_error with status 400, not internal", async () => {
+  const server = createServer((request, response) => {
+    request.resume();
+    response.writeHead(400, { "content-type": "application/json" });
+    response.end(
+      JSON.stringify({
+        error: {
+          message:
+            "This model's maximum context length is 4096 tokens. However, you requested 5000 tokens.",
+          type: "invalid_request_error",
+          param: null,
+          code: "context_length_exceeded",
+        },
+      }),
+    );
+  });
+  const listening = await listenOnLoopback(server);
+  servers.push(listening);
+  const url = `http://127.0.0.1:${listening.port}/v1`;
+  for (const kind of ["completion", "chat"] as const) {
+    const models = { m: { kind, baseURL: url, apiKey: "k", maxRetries: 0 } };
+    for (const stream of [true, false]) {
+      const { error } = await failure(async (tokens) => {
+        if (!stream) return completion({ query: "q", model: "m", models });
+        for await (const token of completion({ query: "q", model: "m", models, stream }))
+          tokens.push(token);
+      });
+      expect({ kind, stream, code: error.code, status: error.status }).toEqual({
+        kind,
+        stream,
+        code: "upstream_error",
+        status: 400,
+      });
+      expect(error.message).toBe(
+        "The model endpoint answered HTTP 400: 400 This model's maximum context length is 4096 tokens. However, you requested 5000 tokens.",
+      );
+    }
+  }
 });

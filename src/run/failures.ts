@@ -56,6 +56,10 @@ function chainOf(error: unknown): unknown[] {
   return seen;
 }
 
+function isHttpStatus(value: unknown): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value >= 100 && value <= 599;
+}
+
 function field(value: unknown, key: string): unknown {
   if (typeof value !== "object" || value === null) return undefined;
   try {
@@ -143,8 +147,11 @@ export function toCompletionError(error: unknown, context: ErrorContext = {}): C
       `The connection to the model endpoint dropped mid-stream: ${message}`,
     );
   }
-  const status = field(error, "status");
-  if (typeof status === "number") {
+  // The error's own, else its cause's: LangChain makes an upstream 400 that reads as a context
+  // overflow a `ContextOverflowError` with no status of its own, the APIError as its `cause`
+  // (`wrapOpenAIClientError`, @langchain/openai 1.5 utils/client.js).
+  const status = links.map((link) => field(link, "status")).find(isHttpStatus);
+  if (status !== undefined) {
     return make("upstream_error", `The model endpoint answered HTTP ${status}: ${message}`, status);
   }
   const name = field(error, "name");
