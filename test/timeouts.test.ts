@@ -1,3 +1,5 @@
+import type { ChatGenerationChunk } from "@langchain/core/outputs";
+import { FakeListChatModel } from "@langchain/core/utils/testing";
 import { ChatOpenAI } from "@langchain/openai";
 import { createServer } from "node:http";
 import { afterEach, describe, expect, test } from "vitest";
@@ -167,4 +169,33 @@ test("a timeout of 0 or more than 2^31-1 ms is invalid_options naming `timeout`"
     expect(error.code).toBe("invalid_options");
     expect(error.message).toMatch(/^`timeout` /);
   }
+});
+
+/** A chat model with its own request `timeout` whose request always times out, as openai-node's does. */
+class TimingOutModel extends FakeListChatModel {
+  constructor(readonly timeout: number) {
+    super({ responses: ["never"] });
+  }
+
+  // biome-ignore lint/correctness/useYield: it fails before its first chunk
+  override async *_streamResponseChunks(): AsyncGenerator<ChatGenerationChunk> {
+    // What LangChain's wrapOpenAIClientError makes of the SDK's APIConnectionTimeoutError.
+    throw Object.assign(new Error("Request timed out."), { name: "TimeoutError" });
+  }
+}
+
+test("a model's request timeout that is the run's own is upstream_timeout, whichever of the two timers fired first", async () => {
+  // A registry entry's `timeout` is both the model's request timeout (to the headers) and the
+  // run's: the two timers are due at once, and the request's may fire first.
+  const same = await failure(() =>
+    completion({ query: "q", model: new TimingOutModel(300), timeout: 300 }),
+  );
+  expect(same.error.code).toBe("upstream_timeout");
+  expect(same.error.message).toContain("300 ms");
+  // A shorter request timeout of the model's own, under a longer run timeout, is the model's.
+  const own = await failure(() =>
+    completion({ query: "q", model: new TimingOutModel(300), timeout: 5_000 }),
+  );
+  expect(own.error.code).toBe("upstream_unavailable");
+  expect(own.error.message).toMatch(/timed out/i);
 });

@@ -56,6 +56,15 @@ function chainOf(error: unknown): unknown[] {
   return seen;
 }
 
+/**
+ * True for the expiry of a request's own timeout (openai-node's, or the node transport's, up to the
+ * response headers): `APIConnectionTimeoutError`, or the `TimeoutError` LangChain rewraps it as.
+ */
+export function isRequestTimeout(error: unknown): boolean {
+  const ctor = (error as { constructor?: { name?: string } } | null)?.constructor?.name;
+  return ctor === "APIConnectionTimeoutError" || field(error, "name") === "TimeoutError";
+}
+
 function isHttpStatus(value: unknown): value is number {
   return typeof value === "number" && Number.isInteger(value) && value >= 100 && value <= 599;
 }
@@ -154,15 +163,13 @@ export function toCompletionError(error: unknown, context: ErrorContext = {}): C
   if (status !== undefined) {
     return make("upstream_error", `The model endpoint answered HTTP ${status}: ${message}`, status);
   }
-  const name = field(error, "name");
   const ctor = (error as { constructor?: { name?: string } } | null)?.constructor?.name;
   if (ctor === "APIError" || ctor === "InternalServerError") {
     return make("upstream_error", `The model endpoint sent an error: ${message}`);
   }
   if (
     ctor === "APIConnectionError" ||
-    ctor === "APIConnectionTimeoutError" ||
-    name === "TimeoutError" ||
+    isRequestTimeout(error) ||
     links.some((link) => NETWORK_CODES.has(String(field(link, "code"))))
   ) {
     const where = context.endpoint === undefined ? "" : ` ${withoutCredentials(context.endpoint)}`;

@@ -18,9 +18,9 @@ import { ChainRunReport } from "./chain-run-report.js";
 import { textOf } from "./chunks.js";
 import { concatenate } from "./consume.js";
 import { Deadline } from "./deadline.js";
-import { runFailure } from "./failures.js";
+import { isRequestTimeout, runFailure } from "./failures.js";
 import { FinishCheck } from "./finish-check.js";
-import { endpointOf } from "./langchain-private.js";
+import { endpointOf, timeoutOf } from "./langchain-private.js";
 import { startModelStream } from "./model-stream.js";
 import type { RunPlan } from "./plan.js";
 import { type AbortTarget, SignalLink } from "./signals.js";
@@ -236,8 +236,14 @@ export class CompletionRun implements AsyncIterableIterator<string>, AbortTarget
   /** Why the run failed: its own time limit, one of its signals, or the model stack's error. */
   private failureOf(error: unknown): CompletionError {
     const aborted = this.link.sourceWasAborted || this.link.signal.aborted;
+    // A model whose own request timeout is the run's (a registry entry's `timeout` is both) bounds
+    // the wait for the headers twice, with two timers due at once: whichever fires first, it is the
+    // run's time limit that ran out.
+    const timedOut =
+      this.timedOut ||
+      (isRequestTimeout(error) && timeoutOf(this.plan.model) === this.plan.timeout);
     return runFailure(error, {
-      why: this.timedOut ? "timeout" : aborted ? "aborted" : "failed",
+      why: timedOut ? "timeout" : aborted ? "aborted" : "failed",
       reason: this.link.signal.reason,
       timeout: this.plan.timeout,
       secrets: this.secrets,
