@@ -68,7 +68,7 @@ export function buildRegisteredModel(
   let builtKey: string | undefined;
   if (configured !== undefined && registry !== undefined) {
     // Where the entry resolves to is part of the key: a changed OPENAI_BASE_URL is another model.
-    const { baseURL = "", apiKey = "" } = endpointOf(configured, env);
+    const { baseURL = "", apiKey = "" } = entryEndpoint(configured, env);
     builtKey = `${name}\0${settings.temperature}\0${settings.maxTokens}\0${settings.timeout}\0${baseURL}\0${apiKey}`;
     built = byRegistry.get(registry);
     const model = built?.get(builtKey);
@@ -91,7 +91,7 @@ export function buildRegisteredModel(
  * as unset (`OPENAI_API_KEY= cmd` is a common way to clear one); a local endpoint without a key
  * gets `"EMPTY"`, as vLLM and FastChat expect.
  */
-function endpointOf(
+function entryEndpoint(
   entry: ModelConfig,
   env: Record<string, string | undefined>,
 ): { baseURL?: string; apiKey?: string } {
@@ -117,7 +117,7 @@ function buildModel(
         : `No model named ${quoteName(name)} is configured, and no endpoint is: pass \`models\`, a model instance, or set OPENAI_BASE_URL`,
     );
   }
-  const { baseURL, apiKey } = endpointOf(entry, env);
+  const { baseURL, apiKey } = entryEndpoint(entry, env);
   if (baseURL === undefined && apiKey === undefined) {
     throw new CompletionError(
       "invalid_options",

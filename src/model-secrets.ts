@@ -1,6 +1,6 @@
 /**
- * The keys a LangChain model holds, for redaction (`redact` in `secrets.ts`): apart from that file so that
- * redacting text (the CLI's flag and config-file checks do) does not load LangChain.
+ * The keys a LangChain model holds, for redaction (`redact` in `secrets.ts`): apart from that file
+ * so that redacting text (the CLI's flag and config-file checks do) does not load LangChain.
  *
  * @packageDocumentation
  */
