@@ -86,7 +86,7 @@ export class CompletionRun implements AsyncIterableIterator<string>, AbortTarget
       this.failure = undefined; // thrown once; later calls report the end
       return Promise.reject(failure);
     }
-    if (this.link.signal.aborted) {
+    if (this.link.aborted) {
       this.fail(this.failureOf(this.link.signal.reason));
       return this.next();
     }
@@ -235,7 +235,7 @@ export class CompletionRun implements AsyncIterableIterator<string>, AbortTarget
 
   /** Why the run failed: its own time limit, one of its signals, or the model stack's error. */
   private failureOf(error: unknown): CompletionError {
-    const aborted = this.link.sourceWasAborted || this.link.signal.aborted;
+    const aborted = this.link.sourceWasAborted || this.link.aborted;
     // A model whose own request timeout is the run's (a registry entry's `timeout` is both) bounds
     // the wait for the headers twice, with two timers due at once: whichever fires first, it is the
     // run's time limit that ran out.

@@ -74,6 +74,12 @@ export class SignalLink {
   private readonly sources: AbortSignal[] = [];
   private readonly target: WeakRef<AbortTarget>;
   private following = false;
+  /**
+   * The run's signal's `aborted`, kept here: only this link aborts it, and `run.next()` asks on every
+   * token, where the getters (`controller.signal`, `signal.aborted`, each with its brand check) cost
+   * ~0.4 µs a token on Node 20 under load (a CPU profile of 500 streams).
+   */
+  private isAborted = false;
 
   /**
    * @param sources - the signals to follow; `undefined` entries are skipped
@@ -86,6 +92,7 @@ export class SignalLink {
       if (source === undefined || this.sources.includes(source)) continue;
       this.sources.push(source);
       if (source.aborted) {
+        this.isAborted = true;
         this.controller.abort(source.reason);
         return;
       }
@@ -109,6 +116,11 @@ export class SignalLink {
     return this.controller.signal;
   }
 
+  /** True once the run's signal is aborted: by a source, a time limit or the run's end. */
+  get aborted(): boolean {
+    return this.isAborted;
+  }
+
   /** True when a source (not the run itself) was aborted first. */
   get sourceWasAborted(): boolean {
     return this.sources.some((source) => source.aborted);
@@ -116,7 +128,10 @@ export class SignalLink {
 
   /** Aborts the run's signal (closing the upstream request) and stops listening to the sources. */
   abort(reason: unknown): void {
-    if (!this.controller.signal.aborted) this.controller.abort(reason);
+    if (!this.isAborted) {
+      this.isAborted = true;
+      this.controller.abort(reason);
+    }
     this.dispose();
   }
 
