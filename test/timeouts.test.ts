@@ -1,12 +1,11 @@
 import type { ChatGenerationChunk } from "@langchain/core/outputs";
 import { FakeListChatModel } from "@langchain/core/utils/testing";
 import { ChatOpenAI } from "@langchain/openai";
-import { createServer } from "node:http";
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { completion, createCompletionChain } from "../src/index.js";
 import type { TestingServer } from "../src/testing/index.js";
 import { collect, failure, registry, sleep, streamFailure, upstream } from "./helpers/fixtures.js";
-import { type LoopbackServer, listenOnLoopback } from "./helpers/loopback.js";
+import { scriptedServer, streamTokens } from "./helpers/scripted-server.js";
 
 const MODELS = ["test-completion", "test-chat"] as const;
 
@@ -107,36 +106,15 @@ test("completion()'s timeout wins over the registry entry's", async () => {
   expect(tokens).toEqual(["a", " b"]);
 });
 
-const lateServers: LoopbackServer[] = [];
-afterEach(async () => {
-  await Promise.all(lateServers.splice(0).map((server) => server.close()));
-});
-
-/** A chat endpoint that answers every request's headers `ms` late, then streams "a", " b". */
-async function lateHeaders(ms: number): Promise<string> {
-  const chunk = (delta: object, finish: string | null) =>
-    `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 0, model: "m", choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
-  const server = createServer((request, response) => {
-    request.resume();
-    const timer = setTimeout(() => {
-      response.writeHead(200, { "content-type": "text/event-stream" });
-      response.end(
-        `${chunk({ role: "assistant", content: "a" }, null)}${chunk({ content: " b" }, null)}${chunk({}, "stop")}data: [DONE]\n\n`,
-      );
-    }, ms);
-    response.on("close", () => clearTimeout(timer));
-  });
-  const listening = await listenOnLoopback(server);
-  lateServers.push(listening);
-  return `http://127.0.0.1:${listening.port}/v1`;
-}
-
 test("completion()'s timeout replaces the registry entry's for the headers too", async () => {
   // The entry's timeout is also the request's own (openai-node's, which stops at the headers); a
   // call's longer timeout must lift it there as well, not only between chunks.
-  const url = await lateHeaders(400);
+  // Every request's headers come 400 ms late, then "a", " b".
+  const server = await scriptedServer((_, req, res) => {
+    setTimeout(() => streamTokens(req, res, ["a", " b"], true), 400);
+  });
   const models = {
-    m: { kind: "chat" as const, baseURL: url, apiKey: "k", maxRetries: 0, timeout: 100 },
+    m: { kind: "chat" as const, baseURL: server.url, apiKey: "k", maxRetries: 0, timeout: 100 },
   };
   await expect(
     collect(completion({ query: "q", stream: true, model: "m", models })),

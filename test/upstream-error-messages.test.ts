@@ -1,19 +1,13 @@
 // LangChain's OpenAI wrappers append "\n\nTroubleshooting URL: https://…/MODEL_AUTHENTICATION/\n"
 // to the message of a 401, 404 or 429 (`addLangChainErrorFields`), and core does so for a template
 // it cannot parse. A CompletionError's message is one line without it, whichever door it leaves by.
-import { createServer } from "node:http";
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { parsePromptTemplate } from "../src/prompts.js";
 import { completion } from "../src/index.js";
 import { createCompletionHandler } from "../src/http/index.js";
 import { cli, oneLine } from "./helpers/cli-process.js";
 import { failure, registry, upstream } from "./helpers/fixtures.js";
-import { type LoopbackServer, listenOnLoopback } from "./helpers/loopback.js";
-
-const servers: LoopbackServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
+import { scriptedServer } from "./helpers/scripted-server.js";
 
 const STATUSES = [401, 404, 429];
 
@@ -90,7 +84,7 @@ describe("error messages from LangChain are one line without its troubleshooting
 // `context_length_exceeded`) into its own `ContextOverflowError`, which has no status: the 400 is on
 // its `cause`. It is the endpoint's answer all the same, not a failure of ours.
 test("an upstream 400 for a prompt over the context window is upstream_error with status 400, not internal", async () => {
-  const server = createServer((request, response) => {
+  const server = await scriptedServer((_, request, response) => {
     request.resume();
     response.writeHead(400, { "content-type": "application/json" });
     response.end(
@@ -105,9 +99,7 @@ test("an upstream 400 for a prompt over the context window is upstream_error wit
       }),
     );
   });
-  const listening = await listenOnLoopback(server);
-  servers.push(listening);
-  const url = `http://127.0.0.1:${listening.port}/v1`;
+  const url = server.url;
   for (const kind of ["completion", "chat"] as const) {
     const models = { m: { kind, baseURL: url, apiKey: "k", maxRetries: 0 } };
     for (const stream of [true, false]) {
