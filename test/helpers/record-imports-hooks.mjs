@@ -9,6 +9,6 @@ export function initialize(data) {
 
 export async function resolve(specifier, context, next) {
   const resolved = await next(specifier, context);
-  if (file) appendFileSync(file, `${resolved.url}\n`);
+  if (file) appendFileSync(file, `${process.pid}\t${resolved.url}\n`);
   return resolved;
 }

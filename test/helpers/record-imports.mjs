@@ -1,5 +1,6 @@
 // Preloaded with `--import` (NODE_OPTIONS): records the URL of every module the process resolves,
-// one per line, in the file named by RECORD_IMPORTS. Node runs these hooks off the main thread.
+// one `<pid>\t<url>` line each, in the file named by RECORD_IMPORTS (a process's children that
+// inherit NODE_OPTIONS append to it too). Node runs these hooks off the main thread.
 import { register } from "node:module";
 
 register("./record-imports-hooks.mjs", import.meta.url, { data: process.env.RECORD_IMPORTS });
