@@ -109,12 +109,19 @@ export class SseSession {
     this.sink = sink;
     const { pingIntervalMs, started } = this.options;
     // The first ping is due pingIntervalMs after the request arrived, the next ones every interval.
-    const firstDelay = Math.max(0, pingIntervalMs - (performance.now() - started));
+    const firstDelay = pingIntervalMs - (performance.now() - started);
     // A client that reads nothing gets no pings piled up for it: they keep a live connection
     // open, they are not progress (the client timeout drops one that takes no bytes).
     const sendPing = () => {
       if (!this.closed && !sink.backedUp()) sink.write(pingComment());
     };
+    if (firstDelay <= 0) {
+      // Due already (the headers went out because the first ping was): it goes now, before a token
+      // that arrives in the meantime, not on a timer that such a token could overtake.
+      sendPing();
+      this.ping = setInterval(sendPing, pingIntervalMs);
+      return;
+    }
     this.ping = setTimeout(() => {
       sendPing();
       this.ping = setInterval(sendPing, pingIntervalMs);
