@@ -96,11 +96,12 @@ export function eventChunker(
  * (JSON answers, errors) passes untouched.
  *
  * @param base - the fetch to wrap
- * @defaultValue `base`: `globalThis.fetch`
+ * @defaultValue `base`: `globalThis.fetch` as it is at each call, not as it was when this module
+ * loaded: a `fetch` replaced later (instrumentation, a test's spy) still sees the SDK's requests.
  */
-export function guardedFetch(base: typeof fetch = globalThis.fetch): typeof fetch {
+export function guardedFetch(base?: typeof fetch): typeof fetch {
   return async (input, init) => {
-    const response = await base(input, init);
+    const response = await (base ?? globalThis.fetch)(input, init);
     const type = response.headers.get("content-type");
     if (response.body === null || type === null || !type.includes("event-stream")) return response;
     return new Response(response.body.pipeThrough(eventChunker()), {

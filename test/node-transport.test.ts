@@ -5,12 +5,6 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { inspect } from "node:util";
 import { afterAll, beforeEach, describe, expect, test, vi } from "vitest";
-
-// Registry models get the SDK's fetch wrapped once, when src/upstream-fetch.ts loads
-// (`guardedFetch(base = globalThis.fetch)`): a spy installed after the imports would never see the
-// SDK's requests. vi.hoisted runs before them, so the wrapper captures the spy.
-const fetchSpy = vi.hoisted(() => vi.spyOn(globalThis, "fetch"));
-
 import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import { ChatOpenAI, OpenAI } from "@langchain/openai";
 import { buildRegisteredModel } from "../src/build-model.js";
@@ -24,6 +18,11 @@ const KINDS = [
   ["test-chat", "chat"],
 ] as const;
 const SETTINGS = { temperature: 0.7, maxTokens: undefined };
+
+// Installed after src/upstream-fetch.ts has loaded (and, as the suite runs without isolation, after
+// other test files have built their models): the registry's fetch looks `globalThis.fetch` up at
+// each call, so the spy still sees every request the openai SDK makes.
+const fetchSpy = vi.spyOn(globalThis, "fetch");
 
 beforeEach(() => {
   fetchSpy.mockClear();
