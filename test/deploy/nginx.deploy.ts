@@ -406,9 +406,12 @@ describe("two serve instances behind the shipped examples/deploy/nginx.conf", ()
       sent = big.bytesSent();
       await sleep(300);
     }
-    // Socket buffers on three loopback hops hold a few MiB each; a buffering proxy would have
-    // taken the whole answer (its temp files hold up to 1 GiB).
-    expect(big.tokensSent()).toBeLessThan(BIG_TOKENS / 2);
+    // The model is held back: it stopped before the end of its answer. Socket buffers on the
+    // three loopback hops hold what it sent (12–21 MiB measured here; Linux grows a receive
+    // buffer up to tcp_rmem's maximum, 32 MiB on this machine, so no fixed share of the answer is
+    // a safe line); a buffering proxy would have taken the whole answer (its temp files hold up
+    // to 1 GiB).
+    expect(big.tokensSent()).toBeLessThan(BIG_TOKENS);
     // Reading again gets the whole answer, in order.
     const { text, error } = await within(30_000, "the rest of the answer", rest(reader));
     expect(error).toBeUndefined();
