@@ -8,7 +8,7 @@ const QUERY = "zebra-quokka-query-7781";
 
 /** Serves with `flags`, sends one streamed request with an id, stops with SIGTERM: the output. */
 async function serveOnce(flags: string[]) {
-  const server = await upstream({ tokens: ["pangolin-", "9134"] });
+  const server = await upstream({ tokens: ["pangolin-", "quetzal"] });
   const run = cli(["serve", "--port", "0", "--base-url", server.url, "--model", "m", ...flags]);
   const base = await serving(run);
   expect(base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -17,7 +17,7 @@ async function serveOnce(flags: string[]) {
     headers: { "content-type": "application/json", "x-request-id": "cli-req-1" },
     body: JSON.stringify({ query: QUERY, stream: true }),
   });
-  expect(await response.text()).toContain("9134");
+  expect(await response.text()).toContain("quetzal");
   // The line is written when the response has ended, just after its last byte.
   while (!run.stdout.join("").includes("cli-req-1")) await new Promise((r) => setTimeout(r, 10));
   run.child.kill("SIGTERM");
@@ -54,7 +54,7 @@ describe("completion-chain serve's log", () => {
         signal: "SIGTERM",
         msg: expect.stringMatching(/draining/),
       });
-      expect(stdout + stderr).not.toMatch(/zebra|pangolin|9134/);
+      expect(stdout + stderr).not.toMatch(/zebra|pangolin|quetzal/);
     },
   );
 
@@ -76,7 +76,7 @@ describe("completion-chain serve's log", () => {
     const { code, lines } = await serveOnce(["--log-content"]);
     expect(code).toBe(0);
     const request = lines.map((line) => JSON.parse(line)).find((entry) => entry.msg === "request");
-    expect(request).toMatchObject({ query: QUERY, answer: "pangolin-9134", promptName: "default" });
+    expect(request).toMatchObject({ query: QUERY, answer: "pangolin-quetzal", promptName: "default" });
   });
 
   test("--log-format bogus is a usage error naming the flag, before anything starts", async () => {

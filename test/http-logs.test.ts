@@ -7,7 +7,7 @@ import { registry, sleep, upstream } from "./helpers/fixtures.js";
 import { endpoint, post, TRANSPORTS } from "./helpers/http.js";
 
 const QUERY = "zebra-quokka-query-7781";
-const ANSWER = ["pangolin-", "answer-", "9134"];
+const ANSWER = ["pangolin-", "answer-", "quetzal"];
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 /** A served endpoint whose log lines land in `lines`. */
@@ -133,10 +133,10 @@ describe.each(TRANSPORTS)("%s transport: logContent", (transport) => {
         logFormat,
       });
       for (const stream of [true, false]) {
-        expect(await (await post(api, { query: QUERY, stream })).text()).toContain("9134");
+        expect(await (await post(api, { query: QUERY, stream })).text()).toContain("quetzal");
       }
       await line(2);
-      expect(lines.join("\n")).not.toMatch(/zebra|pangolin|9134/);
+      expect(lines.join("\n")).not.toMatch(/zebra|pangolin|quetzal/);
     },
   );
 
@@ -147,7 +147,7 @@ describe.each(TRANSPORTS)("%s transport: logContent", (transport) => {
     await (await post(api, { query: QUERY, stream: false })).text();
     for (const n of [1, 2]) {
       const text = await line(n);
-      expect(text).toContain(`query="${QUERY}" answer="pangolin-answer-9134"`);
+      expect(text).toContain(`query="${QUERY}" answer="pangolin-answer-quetzal"`);
       expect(text).toContain('promptName="default"');
     }
     expect(await line(1)).toContain('modelName="test-chat"');
