@@ -114,6 +114,17 @@ if (args.includes("--soak")) {
   process.exit(failures.length > 0 ? 1 : 0);
 }
 
+/**
+ * `--rounds=K`: the concurrency run K times at each N, every endpoint in each round, in the order
+ * A B, B A, A B … so that drift of the machine lands on each alike. One run's time to first token
+ * swings widely on a loaded 2-core machine (ours/floor from 1.6× to 3.7× in four runs of one
+ * commit), so a ratio is read as the median of the rounds' ratios (report: "Rounds").
+ */
+const rounds = Number(option("rounds") ?? "1");
+if (!Number.isInteger(rounds) || rounds < 1) {
+  throw new Error(`--rounds takes a whole number ≥ 1; got ${option("rounds")}`);
+}
+
 const concurrencyConfigs: ConcurrencyConfig[] = streamCounts.map((streams) => ({
   streams,
   tokens: quick ? 60 : 500,
@@ -168,22 +179,25 @@ try {
   }
   if (runs("concurrency")) {
     for (const config of concurrencyConfigs) {
-      for (const id of endpoints) {
-        // The previous run's upstream connections gone first, so no run inherits another's load.
-        await upstream.idle(10_000);
-        const label = ENDPOINT_LABELS[id];
-        const result = await measureConcurrency(
-          config,
-          endpointURLs[id] as string,
-          upstream,
-          label,
-        );
-        concurrencyRuns.push({ endpoint: id, result });
-        if (result.failed > 0) {
-          failures.push(
-            `concurrency, ${label}: ${result.failed} of ${result.streams} streams incomplete or failed`,
-            ...result.failures,
+      for (let round = 1; round <= rounds; round += 1) {
+        const order = round % 2 === 1 ? endpoints : [...endpoints].reverse();
+        for (const id of order) {
+          // The previous run's upstream connections gone first, so no run inherits another's load.
+          await upstream.idle(10_000);
+          const label = `${ENDPOINT_LABELS[id]}${rounds > 1 ? `, round ${round} of ${rounds}` : ""}`;
+          const result = await measureConcurrency(
+            config,
+            endpointURLs[id] as string,
+            upstream,
+            label,
           );
+          concurrencyRuns.push({ endpoint: id, round, result });
+          if (result.failed > 0) {
+            failures.push(
+              `concurrency, ${label}: ${result.failed} of ${result.streams} streams incomplete or failed`,
+              ...result.failures,
+            );
+          }
         }
       }
     }
@@ -252,13 +266,13 @@ await writeFile(
       config: {
         throughput: throughputConfigs,
         abort: abortConfig,
-        concurrency: { ...concurrencyConfigs.at(-1), streamCounts, endpoints },
+        concurrency: { ...concurrencyConfigs.at(-1), streamCounts, endpoints, rounds },
       },
       throughput: { figures, samples: throughput.flatMap((t) => t.samples) },
       abort: { figures: abortFigures, samples: abortSamples, clockUncertaintyMs: abortClock },
       requests: { figures: requestFigures, samples: requestSamples },
-      // Ours, the floor and the raw-openai route at the largest N; every run (a sweep, every
-      // endpoint) in concurrencyRuns.
+      // Ours, the floor and the raw-openai route at the largest N (its last round); every run (a
+      // sweep, every endpoint, every round) in concurrencyRuns.
       concurrency,
       concurrencyFloor,
       concurrencyRawOpenAI,

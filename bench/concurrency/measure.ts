@@ -35,6 +35,8 @@ export const ENDPOINT_LABELS: Record<EndpointId, string> = {
 /** One endpoint at one N. */
 export interface ConcurrencyRun {
   endpoint: EndpointId;
+  /** Which round (1-based) of `--rounds` this run belongs to. */
+  round: number;
   result: ConcurrencyResult;
 }
 

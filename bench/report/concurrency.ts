@@ -11,6 +11,7 @@ import {
   ENDPOINT_LABELS,
   type EndpointId,
 } from "../concurrency/measure.js";
+import { spread } from "../shared/stats.js";
 import { num, ranged, table } from "./markdown.js";
 
 /** The other endpoints measured at the same N, to compare a run with. */
@@ -94,8 +95,12 @@ const CONCURRENCY_ROWS: ConcurrencyRow[] = [
   },
 ];
 
-/** One N, a column per endpoint measured at it. */
-export function concurrencySection(runs: ConcurrencyRun[]): string {
+/**
+ * One N (one round of it), a column per endpoint measured at it.
+ *
+ * @param round - `"round 2 of 5"` when the run had rounds, for the heading
+ */
+export function concurrencySection(runs: ConcurrencyRun[], round?: string): string {
   const first = (runs[0] as ConcurrencyRun).result;
   const rate = 1000 / first.delayMs;
   const peers: Peers = Object.fromEntries(runs.map((r) => [r.endpoint, r.result]));
@@ -110,7 +115,7 @@ export function concurrencySection(runs: ConcurrencyRun[]): string {
     );
   const floorNote = notes.join("");
   return [
-    `## Concurrency — HTTP endpoint, ${num(first.streams, 0)} simultaneous streams at ${num(rate, 0)} tokens/s`,
+    `## Concurrency — HTTP endpoint, ${num(first.streams, 0)} simultaneous streams at ${num(rate, 0)} tokens/s${round === undefined ? "" : `, ${round}`}`,
     "",
     table(
       ["measure", ...runs.map((r) => ENDPOINT_LABELS[r.endpoint])],
@@ -124,11 +129,58 @@ export function concurrencySection(runs: ConcurrencyRun[]): string {
   ].join("\n");
 }
 
+/** The figures whose ratios to the floor's and the raw-openai route's the rounds table gives. */
+const ROUND_FIGURES: { label: string; figure: (c: ConcurrencyResult) => number }[] = [
+  { label: "CPU per token", figure: cpuUsPerToken },
+  { label: "peak RSS", figure: (c) => c.rssPeakMb },
+  { label: "time to first token, median", figure: (c) => c.ttftMs.median },
+];
+
+/**
+ * Ours against each peer, round by round, at one N: a figure's ratio within each round (the two
+ * ran back to back), then the median of those ratios with their range — the figure to read, as a
+ * single run's time to first token swings widely with the machine's load.
+ */
+export function roundsSection(runs: ConcurrencyRun[]): string {
+  const rounds = [...new Set(runs.map((r) => r.round))].sort((a, b) => a - b);
+  const resultOf = (endpoint: EndpointId, round: number) =>
+    runs.find((r) => r.endpoint === endpoint && r.round === round)?.result;
+  const peers = (["floor", "raw-openai"] as const).filter((id) =>
+    runs.some((r) => r.endpoint === id),
+  );
+  const rows: string[][] = [];
+  for (const peer of peers) {
+    for (const { label, figure } of ROUND_FIGURES) {
+      const ratios = rounds.flatMap((round) => {
+        const ours = resultOf("ours", round);
+        const theirs = resultOf(peer, round);
+        return ours === undefined || theirs === undefined ? [] : [figure(ours) / figure(theirs)];
+      });
+      if (ratios.length === 0) continue;
+      rows.push([
+        `${label}, ours ÷ ${peer}`,
+        ...ratios.map((ratio) => `${num(ratio, 2)}×`),
+        `**${num(spread(ratios).median, 2)}×** (${num(Math.min(...ratios), 2)}–${num(Math.max(...ratios), 2)})`,
+      ]);
+    }
+  }
+  if (rows.length === 0) return "";
+  const first = (runs[0] as ConcurrencyRun).result;
+  return [
+    `## Rounds — ${num(first.streams, 0)} streams, ours against the other endpoints`,
+    "",
+    table(["ratio", ...rounds.map((round) => `round ${round}`), "median (range)"], rows),
+    "",
+    "Each ratio is of two runs made back to back in one round; rounds alternate the order (A B, B A, …).",
+  ].join("\n");
+}
+
 /** Every N and endpoint in one table, and the largest N each held within the gap target. */
 export function sweepSection(runs: ConcurrencyRun[]): string {
-  const rows = runs.map(({ endpoint, result: c }) => [
+  const rounds = new Set(runs.map((r) => r.round)).size;
+  const rows = runs.map(({ endpoint, round, result: c }) => [
     num(c.streams, 0),
-    ENDPOINT_LABELS[endpoint],
+    `${ENDPOINT_LABELS[endpoint]}${rounds > 1 ? `, round ${round}` : ""}`,
     `${c.complete}/${c.streams}`,
     num(c.cpuCores, 2),
     num(c.tokensPerCpuSecond, 0),

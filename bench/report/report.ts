@@ -8,7 +8,7 @@ import type { ConcurrencyRun } from "../concurrency/measure.js";
 import { CAP_MS, STALL_MS, SUBJECT_LABELS } from "../measure/abort.js";
 import type { ThroughputConfig } from "../measure/throughput.js";
 import type { Variant } from "../subjects/variants.js";
-import { concurrencySection, sweepSection } from "./concurrency.js";
+import { concurrencySection, roundsSection, sweepSection } from "./concurrency.js";
 import { num, ranged, table } from "./markdown.js";
 import type { AbortFigures, VariantFigures } from "./summary.js";
 import type { TargetCheck } from "./targets.js";
@@ -121,7 +121,19 @@ export function renderReport(input: ReportInput): string {
     sections.push("", abortSection(input.aborts, input.clockUncertaintyMs));
   const counts = [...new Set(input.concurrency.map((r) => r.result.streams))];
   for (const n of counts) {
-    sections.push("", concurrencySection(input.concurrency.filter((r) => r.result.streams === n)));
+    const atN = input.concurrency.filter((r) => r.result.streams === n);
+    const rounds = [...new Set(atN.map((r) => r.round))];
+    for (const round of rounds) {
+      const label = rounds.length > 1 ? `round ${round} of ${rounds.length}` : undefined;
+      sections.push(
+        "",
+        concurrencySection(
+          atN.filter((r) => r.round === round),
+          label,
+        ),
+      );
+    }
+    if (rounds.length > 1) sections.push("", roundsSection(atN));
   }
   if (counts.length > 1) sections.push("", sweepSection(input.concurrency));
   sections.push(
