@@ -1,5 +1,6 @@
 import { listenOnLoopback } from "./loopback.js";
 import { createServer } from "node:http";
+import { readFileSync } from "node:fs";
 import { afterEach } from "vitest";
 
 /**
@@ -136,12 +137,48 @@ function chunkOf(chat: boolean, text: string, finishReason: string | null, role 
   return { id: "cmpl-hostile", object: "text_completion", created, choices: [choice] };
 }
 
-/** A port on 127.0.0.1 that nothing listens on (a server was opened there and closed again). */
-export async function closedPort(): Promise<number> {
+/**
+ * Ports the kernel hands out for `listen(0)`: Linux's `ip_local_port_range` (else the IANA range,
+ * macOS's). A port below it is never given to the test servers, which all listen on port 0.
+ */
+function ephemeralPorts(): [number, number] {
+  try {
+    const [low, high] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8")
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    if (Number.isInteger(low) && Number.isInteger(high)) return [low as number, high as number];
+  } catch {
+    // not Linux
+  }
+  return [49152, 65535];
+}
+
+/** Listens on `port` (0: any) and closes again; the port, or `undefined` if it was taken. */
+async function openAndClose(port: number): Promise<number | undefined> {
   const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const listening = await new Promise<boolean>((resolve) => {
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => resolve(true));
+  });
+  if (!listening) return undefined;
   const address = server.address();
-  const port = typeof address === "object" && address !== null ? address.port : 0;
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  return typeof address === "object" && address !== null ? address.port : undefined;
+}
+
+/**
+ * A port on 127.0.0.1 that nothing listens on and nothing will: free when checked, and outside the
+ * range `listen(0)` draws from, so no test server started meanwhile (in this file or another
+ * worker's) can land on it. A port just freed by `listen(0)` could — and once did, the "refused"
+ * request then reaching another test's server.
+ */
+export async function closedPort(): Promise<number> {
+  const [low] = ephemeralPorts();
+  for (let attempt = 0; attempt < 50 && low > 2048; attempt += 1) {
+    const port = 1024 + Math.floor(Math.random() * (low - 1024));
+    if ((await openAndClose(port)) !== undefined) return port;
+  }
+  // No room below the range: a port freed just now, as before.
+  return (await openAndClose(0)) as number;
 }
