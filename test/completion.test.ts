@@ -1,6 +1,8 @@
 import { describe, expect, test } from "vitest";
 import { completion } from "../src/index.js";
+import type { TestingServer } from "../src/testing/index.js";
 import { collect, failure, registry, upstream } from "./helpers/fixtures.js";
+import { closedPort } from "./helpers/hostile-upstream.js";
 
 const kinds = [["test-completion"], ["test-chat"]] as const;
 
@@ -118,9 +120,8 @@ describe.each(kinds)("completion() on %s", (model) => {
   );
 
   test("a refused connection fails with upstream_unavailable", async () => {
-    const server = await upstream();
-    const models = registry(server);
-    await server.close();
+    // The registry of a server that is not there: nothing listens on that port.
+    const models = registry({ url: `http://127.0.0.1:${await closedPort()}/v1` } as TestingServer);
     const { error } = await failure(() => completion({ query: "q", model, models }));
     expect(error.code).toBe("upstream_unavailable");
     expect(error.cause).toBeDefined();

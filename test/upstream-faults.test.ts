@@ -1,6 +1,7 @@
 import { describe, expect, test, vi } from "vitest";
 import { completion } from "../src/index.js";
 import { collect, failure, registry, streamFailure, upstream } from "./helpers/fixtures.js";
+import { closedPort } from "./helpers/hostile-upstream.js";
 import { endpoint, post, TRANSPORTS } from "./helpers/http.js";
 
 const MODELS = ["test-completion", "test-chat"] as const;
@@ -87,9 +88,7 @@ test("one valid event over the 8 MiB cap is upstream_malformed; one under it is 
 });
 
 test("an endpoint that refuses connections is named in the error, without credentials", async () => {
-  const server = await upstream();
-  const url = server.url;
-  await server.close();
+  const url = `http://127.0.0.1:${await closedPort()}/v1`;
   const { error } = await failure(() =>
     completion({
       query: "q",
