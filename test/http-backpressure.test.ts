@@ -3,10 +3,11 @@ import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import { afterEach, describe, expect, test } from "vitest";
 import { writeSessionToNode } from "../src/http/node/write-session.js";
-import { SseSession } from "../src/http/session.js";
+import type { SseSession } from "../src/http/session.js";
 import { sseBody } from "../src/http/web-body.js";
 import { sleep } from "./helpers/fixtures.js";
 import { TRANSPORTS, type Transport } from "./helpers/http.js";
+import { sessionOver } from "./helpers/sse-session.js";
 
 /**
  * A source of 20,000 4 KB tokens (80 MB) that counts how many were pulled. Each pull waits a turn
@@ -32,20 +33,6 @@ function endless() {
     },
   };
   return { iterator, pulled: () => pulled, returned: () => returned };
-}
-
-function session(iterator: AsyncIterator<string>): SseSession {
-  return new SseSession({
-    iterator,
-    head: { answer: "", tokens: 0, pending: iterator.next() },
-    streaming: true,
-    format: "text",
-    pingIntervalMs: 60_000,
-    clientTimeoutMs: 60_000,
-    started: performance.now(),
-    shuttingDown: () => false,
-    log: () => {},
-  });
 }
 
 const servers: Server[] = [];
@@ -75,7 +62,7 @@ async function serveSession(transport: Transport, make: () => SseSession): Promi
 describe.each(TRANSPORTS)("%s transport: backpressure", (transport: Transport) => {
   test("a client that stops reading stops the pulls: frames wait in the source, not in memory", async () => {
     const source = endless();
-    const url = await serveSession(transport, () => session(source.iterator));
+    const url = await serveSession(transport, () => sessionOver(source.iterator));
     const response = await fetch(url);
     const reader = response.body?.getReader();
     await reader?.read();

@@ -5,7 +5,8 @@ import { describe, expect, test } from "vitest";
 import type { RequestLogEntry } from "../src/http/index.js";
 import { formatLogLine } from "../src/http/index.js";
 import { createServerLog, type LogStream } from "../src/http/node/request-logger.js";
-import { type FrameSink, type RequestLog, SseSession } from "../src/http/session.js";
+import type { FrameSink, RequestLog } from "../src/http/session.js";
+import { sessionOver } from "./helpers/sse-session.js";
 
 const ENTRY: RequestLogEntry = {
   requestId: "id-1",
@@ -108,18 +109,7 @@ describe("a stream's answer, for the log", () => {
     const iterator = (async function* () {
       yield* tokens;
     })();
-    const session = new SseSession({
-      iterator,
-      head: { answer: "", tokens: 0, pending: iterator.next() },
-      streaming: true,
-      format: "text",
-      pingIntervalMs: 60_000,
-      clientTimeoutMs: 60_000,
-      started: performance.now(),
-      shuttingDown: () => false,
-      log,
-      keepAnswer,
-    });
+    const session = sessionOver(iterator, { log, keepAnswer });
     const sink: FrameSink = { write() {}, close() {}, backedUp: () => false };
     session.attach(sink);
     while (await session.pull()) {}

@@ -2,7 +2,7 @@
 // ping is the first frame: a token that arrived meanwhile must not overtake it. Under CI's load the
 // two came in one turn of the event loop, and the ping went out after the token.
 import { expect, test } from "vitest";
-import { SseSession } from "../src/http/session.js";
+import { sessionOver } from "./helpers/sse-session.js";
 
 test("a ping already due when the body starts is written at once, before a token that is ready", async () => {
   const tokens = ["late"];
@@ -12,18 +12,8 @@ test("a ping already due when the body starts is written at once, before a token
         ? { value: tokens.shift() as string, done: false }
         : { value: undefined, done: true },
   };
-  const session = new SseSession({
-    iterator,
-    head: { answer: "", tokens: 0, pending: iterator.next() },
-    streaming: true,
-    format: "text",
-    pingIntervalMs: 100,
-    clientTimeoutMs: 60_000,
-    // The request arrived 150 ms ago: the first ping was due 50 ms ago.
-    started: performance.now() - 150,
-    shuttingDown: () => false,
-    log: () => {},
-  });
+  // The request arrived 150 ms ago: the first ping was due 50 ms ago.
+  const session = sessionOver(iterator, { pingIntervalMs: 100, started: performance.now() - 150 });
   const frames: string[] = [];
   session.attach({ write: (frame) => frames.push(frame), close: () => {}, backedUp: () => false });
   while (await session.pull()) {}
