@@ -138,20 +138,19 @@ function chunkOf(chat: boolean, text: string, finishReason: string | null, role 
 }
 
 /**
- * Ports the kernel hands out for `listen(0)`: Linux's `ip_local_port_range` (else the IANA range,
- * macOS's). A port below it is never given to the test servers, which all listen on port 0.
+ * The lowest port the kernel hands out for `listen(0)`: the start of Linux's
+ * `ip_local_port_range`, elsewhere IANA's (macOS's) 49152. No test server is given one below it.
  */
-function ephemeralPorts(): [number, number] {
+function lowestEphemeralPort(): number {
   try {
-    const [low, high] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8")
-      .trim()
-      .split(/\s+/)
-      .map(Number);
-    if (Number.isInteger(low) && Number.isInteger(high)) return [low as number, high as number];
+    const low = Number(
+      readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").split(/\s+/)[0],
+    );
+    if (Number.isInteger(low)) return low;
   } catch {
     // not Linux
   }
-  return [49152, 65535];
+  return 49152;
 }
 
 /** Listens on `port` (0: any) and closes again; the port, or `undefined` if it was taken. */
@@ -174,7 +173,7 @@ async function openAndClose(port: number): Promise<number | undefined> {
  * request then reaching another test's server.
  */
 export async function closedPort(): Promise<number> {
-  const [low] = ephemeralPorts();
+  const low = lowestEphemeralPort();
   for (let attempt = 0; attempt < 50 && low > 2048; attempt += 1) {
     const port = 1024 + Math.floor(Math.random() * (low - 1024));
     if ((await openAndClose(port)) !== undefined) return port;
