@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --quick] [-- --streams=N[,N…]] [-- --endpoint=ours|floor|raw-openai|both|all]
- * [-- --only=throughput,abort,requests,concurrency]`, or `npm run bench -- --soak [--endpoint=…]`
+ * [-- --only=throughput,abort,requests,concurrency] [-- --rounds=K] [-- --fresh]`, or `npm run bench -- --soak [--endpoint=…]`
  *
  * Streams the same completions through six clients (raw openai SDK, LangChain, AI SDK,
  * completion(), the chain, the HTTP endpoint) against an upstream in a child process, then times
@@ -17,15 +17,17 @@
 
 import { writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { serveCompletion } from "../src/http/node/index.js";
 import {
   type ConcurrencyConfig,
+  type ConcurrencyResult,
   type ConcurrencyRun,
   ENDPOINT_IDS,
   ENDPOINT_LABELS,
   type EndpointId,
   measureConcurrency,
 } from "./concurrency/measure.js";
+import { measureConcurrencyFresh } from "./concurrency/fresh.js";
+import { serveEndpoint } from "./concurrency/serve-endpoint.js";
 import { type AbortConfig, type AbortSample, measureAbort } from "./measure/abort.js";
 import {
   measureRequestCost,
@@ -47,9 +49,7 @@ import { renderCpuChart } from "./report/svg.js";
 import { checkTargets } from "./report/targets.js";
 import type { SoakEndpointId } from "./soak/protocol.js";
 import { runSoak } from "./soak/soak.js";
-import { serveFloor } from "./subjects/floor-endpoint.js";
-import { serveRawOpenAI } from "./subjects/raw-openai-endpoint.js";
-import { benchRegistry, VARIANTS } from "./subjects/variants.js";
+import { VARIANTS } from "./subjects/variants.js";
 import { startUpstreamProcess } from "./upstream/process.js";
 
 const here = (name: string) => fileURLToPath(new URL(name, import.meta.url));
@@ -125,6 +125,14 @@ if (!Number.isInteger(rounds) || rounds < 1) {
   throw new Error(`--rounds takes a whole number ≥ 1; got ${option("rounds")}`);
 }
 
+/**
+ * `--fresh`: every concurrency run in a new process with its own upstream
+ * (`concurrency/fresh-child.ts`). In one process the endpoint measured first warms the code the
+ * others then find warm — Node's `http`, the upstream's — and pays for the JIT on its own; fresh,
+ * every endpoint meets the load cold, as a server just started does.
+ */
+const fresh = args.includes("--fresh");
+
 const concurrencyConfigs: ConcurrencyConfig[] = streamCounts.map((streams) => ({
   streams,
   tokens: quick ? 60 : 500,
@@ -135,12 +143,14 @@ const concurrencyConfigs: ConcurrencyConfig[] = streamCounts.map((streams) => ({
 const failures: string[] = [];
 const wakeCostUs = await measureWakeCost();
 const upstream = await startUpstreamProcess();
-const models = benchRegistry(upstream.url);
-const endpoint = await serveCompletion({ port: 0, log: false, models });
+const endpoint = await serveEndpoint("ours", upstream.url);
 const comparing = runs("concurrency") || runs("requests");
-const floor = comparing && endpoints.includes("floor") ? await serveFloor(upstream.url) : undefined;
+const floor =
+  comparing && endpoints.includes("floor") ? await serveEndpoint("floor", upstream.url) : undefined;
 const rawOpenAI =
-  comparing && endpoints.includes("raw-openai") ? await serveRawOpenAI(upstream.url) : undefined;
+  comparing && endpoints.includes("raw-openai")
+    ? await serveEndpoint("raw-openai", upstream.url)
+    : undefined;
 const endpointURLs: Record<EndpointId, string | undefined> = {
   ours: endpoint.url,
   floor: floor?.url,
@@ -182,16 +192,16 @@ try {
       for (let round = 1; round <= rounds; round += 1) {
         const order = round % 2 === 1 ? endpoints : [...endpoints].reverse();
         for (const id of order) {
-          // The previous run's upstream connections gone first, so no run inherits another's load.
-          await upstream.idle(10_000);
-          const label = `${ENDPOINT_LABELS[id]}${rounds > 1 ? `, round ${round} of ${rounds}` : ""}`;
-          const result = await measureConcurrency(
-            config,
-            endpointURLs[id] as string,
-            upstream,
-            label,
-          );
-          concurrencyRuns.push({ endpoint: id, round, result });
+          const label = `${ENDPOINT_LABELS[id]}${rounds > 1 ? `, round ${round} of ${rounds}` : ""}${fresh ? ", fresh process" : ""}`;
+          let result: ConcurrencyResult;
+          if (fresh) {
+            result = await measureConcurrencyFresh(id, config, label);
+          } else {
+            // The previous run's upstream connections gone first, so no run inherits another's load.
+            await upstream.idle(10_000);
+            result = await measureConcurrency(config, endpointURLs[id] as string, upstream, label);
+          }
+          concurrencyRuns.push({ endpoint: id, round, fresh, result });
           if (result.failed > 0) {
             failures.push(
               `concurrency, ${label}: ${result.failed} of ${result.streams} streams incomplete or failed`,
@@ -266,7 +276,7 @@ await writeFile(
       config: {
         throughput: throughputConfigs,
         abort: abortConfig,
-        concurrency: { ...concurrencyConfigs.at(-1), streamCounts, endpoints, rounds },
+        concurrency: { ...concurrencyConfigs.at(-1), streamCounts, endpoints, rounds, fresh },
       },
       throughput: { figures, samples: throughput.flatMap((t) => t.samples) },
       abort: { figures: abortFigures, samples: abortSamples, clockUncertaintyMs: abortClock },

@@ -37,6 +37,8 @@ export interface ConcurrencyRun {
   endpoint: EndpointId;
   /** Which round (1-based) of `--rounds` this run belongs to. */
   round: number;
+  /** Run in a new process of its own (`--fresh`), not in the benchmark's. */
+  fresh: boolean;
   result: ConcurrencyResult;
 }
 

@@ -7,10 +7,8 @@
  * @packageDocumentation
  */
 
-import { serveCompletion } from "../../src/http/node/index.js";
+import { serveEndpoint } from "../concurrency/serve-endpoint.js";
 import { answerRequests } from "../shared/server-child.js";
-import { serveFloor } from "../subjects/floor-endpoint.js";
-import { benchRegistry } from "../subjects/variants.js";
 import type { MemorySample, SoakRequest } from "./protocol.js";
 
 const [id, upstreamURL] = process.argv.slice(2);
@@ -27,10 +25,7 @@ for (const name of ["LANGSMITH_TRACING", "LANGCHAIN_TRACING_V2", "LANGCHAIN_TRAC
   delete process.env[name];
 }
 
-const server =
-  id === "floor"
-    ? await serveFloor(upstreamURL)
-    : await serveCompletion({ port: 0, log: false, models: benchRegistry(upstreamURL) });
+const server = await serveEndpoint(id === "floor" ? "floor" : "ours", upstreamURL);
 
 /**
  * Two full collections: the first can leave objects that only a finalizer or a weak callback
