@@ -10,7 +10,7 @@
 
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { Spread } from "../shared/stats.js";
-import { MODEL_ID } from "../subjects/variants.js";
+import { MODEL_ID } from "../subjects/request-settings.js";
 import type { UpstreamProcess } from "../upstream/process.js";
 import type { PacingSummary } from "../upstream/protocol.js";
 import { expectReply, startClientsProcess } from "./clients-process.js";

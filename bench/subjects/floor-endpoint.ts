@@ -21,7 +21,7 @@
 import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { encodeEvent } from "../../src/http/sse.js";
-import { MAX_TOKENS, MODEL_ID, TEMPERATURE } from "./variants.js";
+import { MAX_TOKENS, MODEL_ID, TEMPERATURE } from "./request-settings.js";
 import { type EndpointServer, type RouteBody, readJson, SSE_HEADERS } from "./hand-route.js";
 
 function handle(

@@ -20,7 +20,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import OpenAI from "openai";
 import { encodeEvent } from "../../src/http/sse.js";
-import { MAX_TOKENS, MODEL_ID, TEMPERATURE } from "./variants.js";
+import { MAX_TOKENS, MODEL_ID, TEMPERATURE } from "./request-settings.js";
 import { type EndpointServer, type RouteBody, readJson, SSE_HEADERS } from "./hand-route.js";
 
 export type { EndpointServer } from "./hand-route.js";

@@ -11,11 +11,20 @@ import type { BaseLanguageModel } from "@langchain/core/language_models/base";
 import { ChatOpenAI, OpenAI as OpenAILLM } from "@langchain/openai";
 import { streamText } from "ai";
 import OpenAI from "openai";
-import { completion, createCompletionChain, type ModelRegistry } from "../../src/index.js";
+import { completion, createCompletionChain } from "../../src/index.js";
+import { benchRegistry, type Kind, MAX_TOKENS, MODEL_ID, TEMPERATURE } from "./request-settings.js";
 import { streamEndpoint } from "./sse-client.js";
 
-export type Kind = "completion" | "chat";
-export const KINDS: readonly Kind[] = ["completion", "chat"];
+// What every request of the benchmark asks for, in a module of its own that loads nothing: the
+// endpoints' processes under `--fresh` import it without the clients below.
+export {
+  benchRegistry,
+  KINDS,
+  type Kind,
+  MAX_TOKENS,
+  MODEL_ID,
+  TEMPERATURE,
+} from "./request-settings.js";
 
 /** Where the variants send their requests. */
 export interface Targets {
@@ -37,25 +46,6 @@ export interface Variant {
   note?: string;
   /** Builds the clients once per kind, outside any measurement. */
   prepare(kind: Kind, targets: Targets): StreamOnce;
-}
-
-/** Model id sent upstream and registry name, per kind. */
-export const MODEL_ID: Record<Kind, string> = {
-  completion: "bench-completion",
-  chat: "bench-chat",
-};
-
-/** completion()'s defaults, sent by every variant (and the floor endpoint) so the request bodies match. */
-export const TEMPERATURE = 0.7;
-export const MAX_TOKENS = 1024;
-
-/** The registry completion() and the endpoint use: both kinds on the upstream, no retries. */
-export function benchRegistry(upstreamURL: string): ModelRegistry {
-  const entry = { baseURL: upstreamURL, apiKey: "EMPTY", maxRetries: 0 };
-  return {
-    [MODEL_ID.completion]: { kind: "completion", ...entry },
-    [MODEL_ID.chat]: { kind: "chat", ...entry },
-  };
 }
 
 /**
