@@ -228,13 +228,22 @@ describe("the playground at GET /", () => {
     // Tokens of the echo model: "hello", " big", " world", "\nfrom"… (one with a line break).
     const query = "hello big world\nfrom the playground page";
     await page.locator("#query").fill(query);
-    // Every change of the output, as the browser renders it.
+    // Every change of the output: the text before each change (its record's old value) and after
+    // each batch. Mutations made in one task reach the observer together, so under load (CI: two
+    // cores, the suite beside the browser) several tokens' appends can share one callback, and
+    // only the old values still show each state the page went through.
     await page.evaluate(() => {
       const output = document.getElementById("output") as HTMLElement;
       const seen: string[] = [];
       (window as unknown as { seen: string[] }).seen = seen;
-      new MutationObserver(() => seen.push(output.textContent ?? "")).observe(output, {
+      new MutationObserver((records) => {
+        for (const record of records) {
+          if (record.type === "characterData") seen.push(record.oldValue ?? "");
+        }
+        seen.push(output.textContent ?? "");
+      }).observe(output, {
         characterData: true,
+        characterDataOldValue: true,
         childList: true,
         subtree: true,
       });
