@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --quick] [-- --streams=N[,N…]] [-- --endpoint=ours|floor|raw-openai|both|all]
- * [-- --only=throughput,abort,requests,concurrency] [-- --rounds=K] [-- --fresh]`, or `npm run bench -- --soak [--endpoint=…]`
+ * [-- --only=throughput,abort,requests,concurrency] [-- --rounds=K] [-- --fresh] [-- --dist]`, or `npm run bench -- --soak [--endpoint=…]`
  *
  * Streams the same completions through six clients (raw openai SDK, LangChain, AI SDK,
  * completion(), the chain, the HTTP endpoint) against an upstream in a child process, then times
@@ -27,7 +27,7 @@ import {
   measureConcurrency,
 } from "./concurrency/measure.js";
 import { measureConcurrencyFresh } from "./concurrency/fresh.js";
-import { serveEndpoint } from "./concurrency/serve-endpoint.js";
+import { type OursBuild, serveEndpoint } from "./concurrency/serve-endpoint.js";
 import { type AbortConfig, type AbortSample, measureAbort } from "./measure/abort.js";
 import {
   measureRequestCost,
@@ -133,6 +133,13 @@ if (!Number.isInteger(rounds) || rounds < 1) {
  */
 const fresh = args.includes("--fresh");
 
+/**
+ * `--dist`: ours' endpoint (concurrency and per-request parts) is the built package, `dist/` from
+ * `npm run build`, as users run it, rather than `src/` through tsx (see `OursBuild`). The
+ * throughput part's variants still import `src/`.
+ */
+const build: OursBuild = args.includes("--dist") ? "dist" : "src";
+
 const concurrencyConfigs: ConcurrencyConfig[] = streamCounts.map((streams) => ({
   streams,
   tokens: quick ? 60 : 500,
@@ -143,7 +150,7 @@ const concurrencyConfigs: ConcurrencyConfig[] = streamCounts.map((streams) => ({
 const failures: string[] = [];
 const wakeCostUs = await measureWakeCost();
 const upstream = await startUpstreamProcess();
-const endpoint = await serveEndpoint("ours", upstream.url);
+const endpoint = await serveEndpoint("ours", upstream.url, build);
 const comparing = runs("concurrency") || runs("requests");
 const floor =
   comparing && endpoints.includes("floor") ? await serveEndpoint("floor", upstream.url) : undefined;
@@ -192,16 +199,16 @@ try {
       for (let round = 1; round <= rounds; round += 1) {
         const order = round % 2 === 1 ? endpoints : [...endpoints].reverse();
         for (const id of order) {
-          const label = `${ENDPOINT_LABELS[id]}${rounds > 1 ? `, round ${round} of ${rounds}` : ""}${fresh ? ", fresh process" : ""}`;
+          const label = `${ENDPOINT_LABELS[id]}${rounds > 1 ? `, round ${round} of ${rounds}` : ""}${fresh ? ", fresh process" : ""}${id === "ours" && build === "dist" ? ", dist/" : ""}`;
           let result: ConcurrencyResult;
           if (fresh) {
-            result = await measureConcurrencyFresh(id, config, label);
+            result = await measureConcurrencyFresh(id, config, label, build);
           } else {
             // The previous run's upstream connections gone first, so no run inherits another's load.
             await upstream.idle(10_000);
             result = await measureConcurrency(config, endpointURLs[id] as string, upstream, label);
           }
-          concurrencyRuns.push({ endpoint: id, round, fresh, result });
+          concurrencyRuns.push({ endpoint: id, round, fresh, build, result });
           if (result.failed > 0) {
             failures.push(
               `concurrency, ${label}: ${result.failed} of ${result.streams} streams incomplete or failed`,
@@ -276,7 +283,14 @@ await writeFile(
       config: {
         throughput: throughputConfigs,
         abort: abortConfig,
-        concurrency: { ...concurrencyConfigs.at(-1), streamCounts, endpoints, rounds, fresh },
+        concurrency: {
+          ...concurrencyConfigs.at(-1),
+          streamCounts,
+          endpoints,
+          rounds,
+          fresh,
+          build,
+        },
       },
       throughput: { figures, samples: throughput.flatMap((t) => t.samples) },
       abort: { figures: abortFigures, samples: abortSamples, clockUncertaintyMs: abortClock },

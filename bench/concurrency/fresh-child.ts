@@ -13,13 +13,14 @@ import { describeError } from "../shared/describe-error.js";
 import { startUpstreamProcess } from "../upstream/process.js";
 import type { ConcurrencyConfig, ConcurrencyResult, EndpointId } from "./measure.js";
 import { measureConcurrency } from "./measure.js";
-import { serveEndpoint } from "./serve-endpoint.js";
+import { type OursBuild, serveEndpoint } from "./serve-endpoint.js";
 
 /** What the parent asks for: one run. */
 export interface FreshRequest {
   endpoint: EndpointId;
   config: ConcurrencyConfig;
   label: string;
+  build: OursBuild;
 }
 
 export type FreshReply = { result: ConcurrencyResult } | { error: string };
@@ -40,11 +41,11 @@ for (const name of ["LANGSMITH_TRACING", "LANGCHAIN_TRACING_V2", "LANGCHAIN_TRAC
 // The benchmark gone (crashed or killed) closes the channel: no orphaned run.
 process.on("disconnect", () => process.exit(0));
 
-process.once("message", async ({ endpoint, config, label }: FreshRequest) => {
+process.once("message", async ({ endpoint, config, label, build }: FreshRequest) => {
   let reply: FreshReply;
   const upstream = await startUpstreamProcess();
   try {
-    const server = await serveEndpoint(endpoint, upstream.url);
+    const server = await serveEndpoint(endpoint, upstream.url, build);
     try {
       reply = { result: await measureConcurrency(config, server.url, upstream, label) };
     } finally {

@@ -9,6 +9,7 @@ import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { FreshReply, FreshRequest } from "./fresh-child.js";
 import type { ConcurrencyConfig, ConcurrencyResult, EndpointId } from "./measure.js";
+import type { OursBuild } from "./serve-endpoint.js";
 
 const FRESH_ENTRY = fileURLToPath(new URL("./fresh-child.ts", import.meta.url));
 
@@ -22,6 +23,7 @@ export function measureConcurrencyFresh(
   endpoint: EndpointId,
   config: ConcurrencyConfig,
   label: string,
+  build: OursBuild,
 ): Promise<ConcurrencyResult> {
   // Advanced serialization, so `NaN` and `Infinity` in the summaries survive the trip.
   const child = fork(FRESH_ENTRY, [], {
@@ -44,6 +46,6 @@ export function measureConcurrencyFresh(
         resolve(reply.result);
       }
     });
-    child.send({ endpoint, config, label } satisfies FreshRequest);
+    child.send({ endpoint, config, label, build } satisfies FreshRequest);
   });
 }

@@ -39,6 +39,8 @@ export interface ConcurrencyRun {
   round: number;
   /** Run in a new process of its own (`--fresh`), not in the benchmark's. */
   fresh: boolean;
+  /** Ours as `src/` through tsx, or the built package (`--dist`). */
+  build: "src" | "dist";
   result: ConcurrencyResult;
 }
 

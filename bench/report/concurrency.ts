@@ -177,6 +177,10 @@ export function roundsSection(runs: ConcurrencyRun[]): string {
       fresh
         ? "; every run in a new process with an upstream of its own (`--fresh`): each endpoint's first burst, its code cold."
         : "; every run in the benchmark's one process, so the endpoint measured first in round 1 also warms Node's and the upstream's code for the others (`--fresh` measures each cold)."
+    } Ours is ${
+      (runs[0] as ConcurrencyRun).build === "dist"
+        ? "the built package (`dist/`, `--dist`), as users run it."
+        : "`src/` through tsx, which wraps every function it creates to keep its name (`--dist` measures the built package)."
     }`,
   ].join("\n");
 }
