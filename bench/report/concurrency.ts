@@ -126,8 +126,15 @@ export function concurrencySection(runs: ConcurrencyRun[], round?: string): stri
       ]),
     ),
     "",
-    `A negative added gap is a token that arrived together with the one before: a process had fallen behind and read a backlog. Starts spread over ${first.rampMs} ms. The endpoint server runs in ${fresh ? "a new process of its own (`--fresh`), with an upstream of its own" : "the benchmark process"}, the ${first.streams} fetch + eventsource-parser clients in a child process of their own and the upstream in another: RSS, CPU and event-loop delay are the endpoint process's alone, while the gaps and times to first token are as the clients saw them, so they include the client process's own lag. ${fresh ? "Every run starts from a process that has served only the run's small warm-up." : "Endpoints run one after the other in the same process, so a later one's RSS starts from what the earlier left."}${floorNote}`,
+    `A negative added gap is a token that arrived together with the one before: a process had fallen behind and read a backlog. Starts spread over ${first.rampMs} ms. The endpoint server runs in ${fresh ? "a new process of its own (`--fresh`), with an upstream of its own" : "the benchmark process"}, the ${first.streams} fetch + eventsource-parser clients in a child process of their own and the upstream in another: RSS, CPU and event-loop delay are the endpoint process's alone, while the gaps and times to first token are as the clients saw them, so they include the client process's own lag. ${fresh ? "Every run starts from a process that has served only the run's small warm-up." : "Endpoints run one after the other in the same process, so a later one's RSS starts from what the earlier left."} ${oursBuildNote(runs[0] as ConcurrencyRun)}${floorNote}`,
   ].join("\n");
+}
+
+/** Which code of ours the runs served: `src/` through tsx, or the built package. */
+function oursBuildNote(run: ConcurrencyRun): string {
+  return run.build === "dist"
+    ? "Ours is the built package (`dist/`, `--dist`), as users run it."
+    : "Ours is `src/` through tsx, which wraps every function it creates to keep its name (`--dist` measures the built package).";
 }
 
 /** The figures whose ratios to the floor's and the raw-openai route's the rounds table gives. */
@@ -177,11 +184,7 @@ export function roundsSection(runs: ConcurrencyRun[]): string {
       fresh
         ? "; every run in a new process with an upstream of its own (`--fresh`): each endpoint's first burst, its code cold."
         : "; every run in the benchmark's one process, so the endpoint measured first in round 1 also warms Node's and the upstream's code for the others (`--fresh` measures each cold)."
-    } Ours is ${
-      (runs[0] as ConcurrencyRun).build === "dist"
-        ? "the built package (`dist/`, `--dist`), as users run it."
-        : "`src/` through tsx, which wraps every function it creates to keep its name (`--dist` measures the built package)."
-    }`,
+    } ${oursBuildNote(runs[0] as ConcurrencyRun)}`,
   ].join("\n");
 }
 
