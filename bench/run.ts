@@ -1,6 +1,7 @@
 /**
  * `npm run bench [-- --quick] [-- --streams=N[,N…]] [-- --endpoint=ours|floor|raw-openai|both|all]
- * [-- --only=throughput,abort,requests,concurrency] [-- --rounds=K] [-- --fresh] [-- --dist]`, or `npm run bench -- --soak [--endpoint=…]`
+ * [-- --only=throughput,abort,requests,concurrency] [-- --rounds=K] [-- --fresh] [-- --dist]`,
+ * or `npm run bench -- --soak [--endpoint=…]`
  *
  * Streams the same completions through six clients (raw openai SDK, LangChain, AI SDK,
  * completion(), the chain, the HTTP endpoint) against an upstream in a child process, then times
