@@ -26,9 +26,10 @@ import {
   ENDPOINT_LABELS,
   type EndpointId,
   measureConcurrency,
+  type OursBuild,
 } from "./concurrency/measure.js";
 import { measureConcurrencyFresh } from "./concurrency/fresh.js";
-import { type OursBuild, serveEndpoint } from "./concurrency/serve-endpoint.js";
+import { serveEndpoint } from "./concurrency/serve-endpoint.js";
 import { type AbortConfig, type AbortSample, measureAbort } from "./measure/abort.js";
 import {
   measureRequestCost,
@@ -135,9 +136,10 @@ if (!Number.isInteger(rounds) || rounds < 1) {
 const fresh = args.includes("--fresh");
 
 /**
- * `--dist`: ours' endpoint (concurrency and per-request parts) is the built package, `dist/` from
- * `npm run build`, as users run it, rather than `src/` through tsx (see `OursBuild`). The
- * throughput part's variants still import `src/`.
+ * `--dist`: ours' served endpoint is the built package, `dist/` from `npm run build`, as users run
+ * it, rather than `src/` through tsx (see `OursBuild`): the concurrency and per-request parts, and
+ * the throughput part's HTTP-endpoint variant. The other throughput variants (`completion()`, the
+ * chain) still import `src/`.
  */
 const build: OursBuild = args.includes("--dist") ? "dist" : "src";
 

@@ -11,9 +11,14 @@
 
 import { describeError } from "../shared/describe-error.js";
 import { startUpstreamProcess } from "../upstream/process.js";
-import type { ConcurrencyConfig, ConcurrencyResult, EndpointId } from "./measure.js";
-import { measureConcurrency } from "./measure.js";
-import { type OursBuild, serveEndpoint } from "./serve-endpoint.js";
+import {
+  type ConcurrencyConfig,
+  type ConcurrencyResult,
+  type EndpointId,
+  measureConcurrency,
+  type OursBuild,
+} from "./measure.js";
+import { serveEndpoint } from "./serve-endpoint.js";
 
 /** What the parent asks for: one run. */
 export interface FreshRequest {

@@ -8,8 +8,7 @@
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { FreshReply, FreshRequest } from "./fresh-child.js";
-import type { ConcurrencyConfig, ConcurrencyResult, EndpointId } from "./measure.js";
-import type { OursBuild } from "./serve-endpoint.js";
+import type { ConcurrencyConfig, ConcurrencyResult, EndpointId, OursBuild } from "./measure.js";
 
 const FRESH_ENTRY = fileURLToPath(new URL("./fresh-child.ts", import.meta.url));
 

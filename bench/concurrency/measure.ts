@@ -32,6 +32,14 @@ export const ENDPOINT_LABELS: Record<EndpointId, string> = {
   "raw-openai": "raw-openai (node:http + openai SDK)",
 };
 
+/**
+ * Which code of ours is served: `src` is `src/` as tsx compiles it on load (the working tree, no
+ * build needed); `dist` is the built package (`npm run build`, `--dist`), what users install. tsx
+ * keeps function names by wrapping every function as it is created, a cost per closure that the
+ * built package does not pay, and ours creates far more closures per request than the floor.
+ */
+export type OursBuild = "src" | "dist";
+
 /** One endpoint at one N. */
 export interface ConcurrencyRun {
   endpoint: EndpointId;
@@ -39,8 +47,8 @@ export interface ConcurrencyRun {
   round: number;
   /** Run in a new process of its own (`--fresh`), not in the benchmark's. */
   fresh: boolean;
-  /** Ours as `src/` through tsx, or the built package (`--dist`). */
-  build: "src" | "dist";
+  /** Which code of ours was served (the same for every run of one benchmark). */
+  build: OursBuild;
   result: ConcurrencyResult;
 }
 

@@ -11,15 +11,7 @@ import { readdir, stat } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import type { EndpointServer } from "../subjects/hand-route.js";
 import { benchRegistry } from "../subjects/request-settings.js";
-import type { EndpointId } from "./measure.js";
-
-/**
- * Which code of ours is served: `src` is `src/` as tsx compiles it on load (the working tree, no
- * build needed); `dist` is the built package (`npm run build`), what users install. tsx keeps
- * function names by wrapping every function as it is created, a cost per closure that the built
- * package does not pay, and ours creates far more closures per request than the floor.
- */
-export type OursBuild = "src" | "dist";
+import type { EndpointId, OursBuild } from "./measure.js";
 
 const DIST_ENTRY = new URL("../../dist/http/node/index.js", import.meta.url);
 const SRC_DIR = fileURLToPath(new URL("../../src/", import.meta.url));

@@ -101,8 +101,8 @@ const CONCURRENCY_ROWS: ConcurrencyRow[] = [
  * @param round - `"round 2 of 5"` when the run had rounds, for the heading
  */
 export function concurrencySection(runs: ConcurrencyRun[], round?: string): string {
-  const first = (runs[0] as ConcurrencyRun).result;
-  const { fresh } = runs[0] as ConcurrencyRun;
+  const head = runs[0] as ConcurrencyRun;
+  const { fresh, result: first } = head;
   const rate = 1000 / first.delayMs;
   const peers: Peers = Object.fromEntries(runs.map((r) => [r.endpoint, r.result]));
   const notes: string[] = [];
@@ -126,7 +126,7 @@ export function concurrencySection(runs: ConcurrencyRun[], round?: string): stri
       ]),
     ),
     "",
-    `A negative added gap is a token that arrived together with the one before: a process had fallen behind and read a backlog. Starts spread over ${first.rampMs} ms. The endpoint server runs in ${fresh ? "a new process of its own (`--fresh`), with an upstream of its own" : "the benchmark process"}, the ${first.streams} fetch + eventsource-parser clients in a child process of their own and the upstream in another: RSS, CPU and event-loop delay are the endpoint process's alone, while the gaps and times to first token are as the clients saw them, so they include the client process's own lag. ${fresh ? "Every run starts from a process that has served only the run's small warm-up." : "Endpoints run one after the other in the same process, so a later one's RSS starts from what the earlier left."} ${oursBuildNote(runs[0] as ConcurrencyRun)}${floorNote}`,
+    `A negative added gap is a token that arrived together with the one before: a process had fallen behind and read a backlog. Starts spread over ${first.rampMs} ms. The endpoint server runs in ${fresh ? "a new process of its own (`--fresh`), with an upstream of its own" : "the benchmark process"}, the ${first.streams} fetch + eventsource-parser clients in a child process of their own and the upstream in another: RSS, CPU and event-loop delay are the endpoint process's alone, while the gaps and times to first token are as the clients saw them, so they include the client process's own lag. ${fresh ? "Every run starts from a process that has served only the run's small warm-up." : "Endpoints run one after the other in the same process, so a later one's RSS starts from what the earlier left."} ${oursBuildNote(head)}${floorNote}`,
   ].join("\n");
 }
 
@@ -173,8 +173,8 @@ export function roundsSection(runs: ConcurrencyRun[]): string {
     }
   }
   if (rows.length === 0) return "";
-  const first = (runs[0] as ConcurrencyRun).result;
-  const { fresh } = runs[0] as ConcurrencyRun;
+  const head = runs[0] as ConcurrencyRun;
+  const { fresh, result: first } = head;
   return [
     `## Rounds — ${num(first.streams, 0)} streams, ours against the other endpoints`,
     "",
@@ -184,7 +184,7 @@ export function roundsSection(runs: ConcurrencyRun[]): string {
       fresh
         ? "; every run in a new process with an upstream of its own (`--fresh`): each endpoint's first burst, its code cold."
         : "; every run in the benchmark's one process, so the endpoint measured first in round 1 also warms Node's and the upstream's code for the others (`--fresh` measures each cold)."
-    } ${oursBuildNote(runs[0] as ConcurrencyRun)}`,
+    } ${oursBuildNote(head)}`,
   ].join("\n");
 }
 
