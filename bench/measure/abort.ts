@@ -9,7 +9,8 @@
 import { setImmediate as tick } from "node:timers/promises";
 import { completion, isCompletionError } from "../../src/index.js";
 import { describeError } from "../shared/describe-error.js";
-import { benchModel, benchRegistry, KINDS, type Kind, MODEL_ID } from "../subjects/variants.js";
+import { benchRegistry, KINDS, type Kind, MODEL_ID } from "../subjects/request-settings.js";
+import { benchModel } from "../subjects/variants.js";
 import type { UpstreamProcess } from "../upstream/process.js";
 import { epochMs } from "../upstream/protocol.js";
 import { workloadPrompt } from "../upstream/workload.js";

@@ -13,7 +13,7 @@
 import { Agent, request } from "node:http";
 import { ENDPOINT_LABELS, type EndpointId } from "../concurrency/measure.js";
 import { type Spread, spread } from "../shared/stats.js";
-import { MODEL_ID } from "../subjects/variants.js";
+import { MODEL_ID } from "../subjects/request-settings.js";
 import { workloadPrompt } from "../upstream/workload.js";
 
 /** How many requests, in how many rounds. */

@@ -6,13 +6,8 @@
  */
 
 import { describeError } from "../shared/describe-error.js";
-import {
-  KINDS,
-  type Kind,
-  type StreamOnce,
-  type Targets,
-  type Variant,
-} from "../subjects/variants.js";
+import { KINDS, type Kind } from "../subjects/request-settings.js";
+import type { StreamOnce, Targets, Variant } from "../subjects/variants.js";
 import { expectedText, type Workload, workloadPrompt } from "../upstream/workload.js";
 
 /** One mode of the throughput run. */

@@ -8,7 +8,8 @@
 import type { AbortSample, Trigger } from "../measure/abort.js";
 import type { ThroughputSample } from "../measure/throughput.js";
 import { type Spread, spread } from "../shared/stats.js";
-import { KINDS, type Kind, type Variant } from "../subjects/variants.js";
+import { KINDS, type Kind } from "../subjects/request-settings.js";
+import type { Variant } from "../subjects/variants.js";
 
 export interface VariantFigures {
   mode: ThroughputSample["mode"];

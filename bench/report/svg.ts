@@ -4,7 +4,8 @@
  * @packageDocumentation
  */
 
-import { KINDS, type Kind, type Variant } from "../subjects/variants.js";
+import { KINDS, type Kind } from "../subjects/request-settings.js";
+import type { Variant } from "../subjects/variants.js";
 import type { VariantFigures } from "./summary.js";
 
 const WIDTH = 960;

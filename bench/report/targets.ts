@@ -6,7 +6,7 @@
  */
 
 import type { ConcurrencyResult } from "../concurrency/measure.js";
-import { KINDS } from "../subjects/variants.js";
+import { KINDS } from "../subjects/request-settings.js";
 import type { AbortFigures, VariantFigures } from "./summary.js";
 
 export interface TargetCheck {

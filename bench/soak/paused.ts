@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createParser } from "eventsource-parser";
-import { MODEL_ID } from "../subjects/variants.js";
+import { MODEL_ID } from "../subjects/request-settings.js";
 import type { UpstreamProcess } from "../upstream/process.js";
 import { tokenAt, type Workload, workloadPrompt } from "../upstream/workload.js";
 import { startSoakEndpoint } from "./endpoint-process.js";

@@ -9,7 +9,7 @@
 
 import { createParser } from "eventsource-parser";
 import { describeError } from "../shared/describe-error.js";
-import { MODEL_ID } from "../subjects/variants.js";
+import { MODEL_ID } from "../subjects/request-settings.js";
 import { expectedText, type Workload, workloadPrompt } from "../upstream/workload.js";
 import type { SoakEndpointId } from "./protocol.js";
 

@@ -1,7 +1,7 @@
 /**
  * What every benchmark request asks for — the model ids, completion()'s defaults, the registry —
  * in a module that loads nothing else, so that an endpoint's own process (`--fresh`) holds only
- * that endpoint's code. `variants.ts` re-exports it.
+ * that endpoint's code.
  *
  * @packageDocumentation
  */

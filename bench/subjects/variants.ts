@@ -15,17 +15,6 @@ import { completion, createCompletionChain } from "../../src/index.js";
 import { benchRegistry, type Kind, MAX_TOKENS, MODEL_ID, TEMPERATURE } from "./request-settings.js";
 import { streamEndpoint } from "./sse-client.js";
 
-// What every request of the benchmark asks for, in a module of its own that loads nothing: the
-// endpoints' processes under `--fresh` import it without the clients below.
-export {
-  benchRegistry,
-  KINDS,
-  type Kind,
-  MAX_TOKENS,
-  MODEL_ID,
-  TEMPERATURE,
-} from "./request-settings.js";
-
 /** Where the variants send their requests. */
 export interface Targets {
   /** The upstream child, ending in `/v1`. */
