@@ -38,10 +38,7 @@ if (send === undefined) {
   process.exit(2);
 }
 
-// Tracing would add LangSmith's work to ours' CPU, and send runs off the machine.
-for (const name of ["LANGSMITH_TRACING", "LANGCHAIN_TRACING_V2", "LANGCHAIN_TRACING"]) {
-  delete process.env[name];
-}
+// The environment is run.ts's, tracing variables already removed there (fork passes process.env).
 
 // The benchmark gone (crashed or killed) closes the channel: no orphaned run.
 process.on("disconnect", () => process.exit(0));
